@@ -1,0 +1,457 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, keyops.auth0 contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""The one Auth0 Management API client of the collection, over httpx.
+
+PRIVATE to the keyops.auth0 collection: names and behaviour may change without notice.
+
+What it guarantees:
+
+* retries on 429, 5xx and connection errors, waiting as ``Retry-After`` or ``x-ratelimit-reset`` say
+  (capped), with exponential backoff otherwise, and gives up after ``retries`` retries with a message
+  that says so;
+* a request whose effect is unknown (a POST that timed out or got a 5xx) is never repeated blindly:
+  ``create_credential`` reads the credential list back and matches by kid first;
+* at most one management token per client object (none when a token is given), renewed once on a
+  401 for an expired token;
+* every failure is an ``Auth0Error`` carrying the HTTP status, Auth0's error, errorCode and message,
+  and the call (method and path), never a secret.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import ipaddress
+import random
+import ssl
+import time
+import traceback
+from urllib.parse import quote, urlsplit
+
+try:
+    import httpx
+except ImportError:  # pragma: no cover - exercised by ansible-test's import sanity test
+    HAS_HTTPX = False
+    HTTPX_IMPORT_ERROR = traceback.format_exc()
+else:
+    HAS_HTTPX = True
+    HTTPX_IMPORT_ERROR = None
+
+from ansible_collections.keyops.auth0.plugins.module_utils import _keys
+
+USER_AGENT = 'keyops.auth0-ansible/1.0'
+CLIENT_ASSERTION_TYPE = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer'
+CREDENTIAL_METHODS = ('private_key_jwt', 'tls_client_auth', 'self_signed_tls_client_auth')
+#: Fields a credential object may carry; anything else in a response is dropped.
+CREDENTIAL_FIELDS = ('id', 'name', 'kid', 'alg', 'credential_type', 'created_at', 'updated_at', 'expires_at')
+RETRY_STATUSES = frozenset((429, 500, 502, 503, 504))
+MAX_RETRY_WAIT = 60.0
+PAGE_SIZE = 100
+
+
+class Auth0Error(Exception):
+    """A failed Auth0 call, or a configuration that cannot work.
+
+    ``status`` is the HTTP status (None when no response came), ``error`` the short error
+    (``Not Found``, ``invalid_client``, ``timeout`` ...), ``error_code`` Auth0's errorCode,
+    ``message`` Auth0's message or error_description, ``method`` and ``path`` the call.
+    """
+
+    def __init__(self, message, status=None, error=None, error_code=None, method=None, path=None, attempts=None):
+        self.message = message
+        self.status = status
+        self.error = error
+        self.error_code = error_code
+        self.method = method
+        self.path = path
+        self.attempts = attempts
+        super().__init__(str(self))
+
+    def __str__(self):
+        if not self.method:
+            return self.message
+        parts = [str(self.status) if self.status is not None else None, self.error]
+        head = ' '.join(p for p in parts if p)
+        if self.error_code and self.error_code != self.error:
+            head = '%s (%s)' % (head, self.error_code) if head else self.error_code
+        text = 'Auth0 API call %s %s failed' % (self.method, self.path)
+        if self.attempts and self.attempts > 1:
+            text += ' after %d attempts' % self.attempts
+        if head:
+            text += ': %s' % head
+        return '%s: %s' % (text, self.message) if self.message else text
+
+    def to_dict(self):
+        """The fields a module returns on failure as ``api_error`` (no secret is ever part of them)."""
+        return {
+            'status': self.status,
+            'error': self.error,
+            'error_code': self.error_code,
+            'message': self.message,
+            'method': self.method,
+            'path': self.path,
+        }
+
+
+class Auth0UnknownOutcome(Auth0Error):
+    """A non-idempotent request failed in a way that leaves its effect unknown."""
+
+
+def _is_loopback(host):
+    if host.lower() == 'localhost':
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def parse_domain(value):
+    """Parse ``auth0_domain`` into ``(base_url, domain)``.
+
+    ``value`` is a tenant host (``acme.eu.auth0.com``, a custom domain, ``host:port``) or an
+    ``https://`` URL with an optional port.  ``http://`` is only accepted for loopback addresses.
+    ``domain`` is host[:port] as it appears in audiences (``https://DOMAIN/``).
+    """
+    if not value or not isinstance(value, str) or not value.strip():
+        raise Auth0Error('auth0_domain is empty; set it or the AUTH0_DOMAIN environment variable.')
+    text = value.strip()
+    if '://' not in text:
+        text = 'https://' + text
+    try:
+        parts = urlsplit(text)
+        host = parts.hostname
+        port = parts.port
+    except ValueError:
+        raise Auth0Error('auth0_domain %r is not a host name or URL.' % value) from None
+    if parts.scheme not in ('https', 'http'):
+        raise Auth0Error('auth0_domain %r: only https (or http for loopback addresses) can be used.' % value)
+    if not host or parts.username or parts.password or parts.query or parts.fragment or parts.path not in ('', '/'):
+        raise Auth0Error('auth0_domain %r must be a host name, host:port, or https://host[:port] with no path.' % value)
+    if parts.scheme == 'http' and not _is_loopback(host):
+        raise Auth0Error('auth0_domain %r uses plain http, which is only allowed for loopback addresses '
+                         '(localhost, 127.0.0.0/8, ::1). Use https.' % value)
+    netloc = '[%s]' % host if ':' in host else host
+    if port is not None:
+        netloc = '%s:%d' % (netloc, port)
+    return '%s://%s' % (parts.scheme, netloc), netloc
+
+
+def _header_wait(response, now):
+    """Seconds to wait as the response asks (Retry-After, else x-ratelimit-reset), or None."""
+    value = response.headers.get('retry-after')
+    if value:
+        value = value.strip()
+        try:
+            return max(0.0, float(value))
+        except ValueError:
+            try:
+                when = email.utils.parsedate_to_datetime(value)
+                return max(0.0, when.timestamp() - now)
+            except (TypeError, ValueError, IndexError):
+                pass
+    value = response.headers.get('x-ratelimit-reset')
+    if value and response.status_code == 429:
+        try:
+            return max(0.0, float(value) - now)
+        except ValueError:
+            pass
+    return None
+
+
+def _error_from_response(response, method, path, attempts=None):
+    try:
+        body = response.json()
+    except ValueError:
+        body = None
+    if not isinstance(body, dict):
+        text = (response.text or '').strip()
+        body = {'message': text[:300]} if text else {}
+    message = body.get('message') or body.get('error_description') or ''
+    error = body.get('error') or response.reason_phrase or None
+    error_code = body.get('errorCode')
+    if not error_code and body.get('error') and (body.get('error_description') or 'statusCode' not in body):
+        error_code = body.get('error')
+    status = body.get('statusCode') if isinstance(body.get('statusCode'), int) else response.status_code
+    return Auth0Error(message, status=status, error=error, error_code=error_code,
+                      method=method, path=path, attempts=attempts)
+
+
+def credential_view(credential):
+    """The public fields of a credential object, every key present (None when unset)."""
+    return dict((key, credential.get(key)) for key in CREDENTIAL_FIELDS)
+
+
+class Auth0Client:
+    """Auth0 Management API and token endpoint client.
+
+    Management access: ``token`` (used as is, never renewed), or ``client_id`` with
+    ``client_secret`` or ``private_key`` (Private Key JWT, ``signing_alg``).
+    """
+
+    def __init__(self, domain, client_id=None, client_secret=None, private_key=None, signing_alg='RS256',
+                 token=None, validate_certs=True, ca_path=None, timeout=30.0, retries=5,
+                 transport=None, sleep=None, clock=None, max_retry_wait=MAX_RETRY_WAIT):
+        if not HAS_HTTPX:  # pragma: no cover - depends on the environment
+            raise Auth0Error('The Python library httpx is needed.')
+        self.base_url, self.domain = parse_domain(domain)
+        self.management_audience = 'https://%s/api/v2/' % self.domain
+        self.assertion_audience = 'https://%s/' % self.domain
+        self.client_id = client_id
+        self._client_secret = client_secret
+        self._private_key = private_key
+        self.signing_alg = signing_alg or 'RS256'
+        self._token = token or None
+        self._token_given = bool(token)
+        self._token_renewed = False
+        self.retries = max(0, int(retries))
+        self.max_retry_wait = float(max_retry_wait)
+        self._sleep = sleep or time.sleep
+        self._clock = clock or time.time
+        #: (method, path, status or error) of every attempt, for tests and debugging.
+        self.calls = []
+        self.token_requests = 0
+        if not self._token_given:
+            if not client_id or not (client_secret or private_key):
+                self._no_access = ('No management access: set auth0_token, or auth0_client_id with '
+                                   'auth0_client_secret or auth0_client_assertion_private_key '
+                                   '(or AUTH0_API_TOKEN, AUTH0_CLIENT_ID, AUTH0_CLIENT_SECRET, '
+                                   'AUTH0_CLIENT_ASSERTION_PRIVATE_KEY).')
+            else:
+                self._no_access = None
+            if private_key:
+                try:
+                    _keys.load_private_key(private_key)
+                except ValueError as exc:
+                    raise Auth0Error('auth0_client_assertion_private_key: %s' % exc) from None
+                if self.signing_alg not in _keys.ALGORITHMS:
+                    raise Auth0Error('auth0_client_assertion_signing_alg must be one of %s.' % ', '.join(_keys.ALGORITHMS))
+        else:
+            self._no_access = None
+        if not validate_certs:
+            verify = False
+        elif ca_path:
+            try:
+                verify = ssl.create_default_context(cafile=ca_path)
+            except (OSError, ssl.SSLError) as exc:
+                raise Auth0Error('auth0_ca_path %r cannot be used: %s' % (ca_path, exc)) from None
+        else:
+            verify = True
+        kwargs = dict(base_url=self.base_url, timeout=float(timeout), headers={'User-Agent': USER_AGENT},
+                      follow_redirects=False)
+        if transport is not None:
+            kwargs['transport'] = transport
+        else:
+            kwargs['verify'] = verify
+        self._http = httpx.Client(**kwargs)
+
+    def close(self):
+        self._http.close()
+
+    # -- transport ------------------------------------------------------------------------------
+
+    def _backoff(self, attempt, response=None):
+        wait = _header_wait(response, self._clock()) if response is not None else None
+        if wait is None:
+            wait = min(self.max_retry_wait, 0.5 * (2 ** attempt)) + random.uniform(0, 0.25)
+        return min(self.max_retry_wait, wait)
+
+    def _send(self, method, path, idempotent=True, build=None, **kwargs):
+        """Send one request with retries.  Returns the final response, raises Auth0Error.
+
+        ``build`` is called before each attempt and returns extra request arguments (so a client
+        assertion, which is single use, is made anew for every attempt).  A non-idempotent request
+        whose effect is unknown raises Auth0UnknownOutcome instead of being repeated.
+        """
+        attempts = self.retries + 1
+        last_error = None
+        for attempt in range(attempts):
+            if attempt:
+                self._sleep(self._backoff(attempt - 1, last_error if isinstance(last_error, httpx.Response) else None))
+            args = dict(kwargs)
+            if build is not None:
+                args.update(build())
+            try:
+                response = self._http.request(method, path, **args)
+            except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
+                # The request never reached the server: safe to send again.
+                self.calls.append((method, path, type(exc).__name__))
+                last_error = exc
+                continue
+            except httpx.TransportError as exc:
+                self.calls.append((method, path, type(exc).__name__))
+                last_error = exc
+                if not idempotent:
+                    raise Auth0UnknownOutcome(
+                        'The connection failed after the request was sent (%s); its outcome is unknown.'
+                        % type(exc).__name__, error='timeout' if isinstance(exc, httpx.TimeoutException)
+                        else 'connection error', method=method, path=path, attempts=attempt + 1) from None
+                continue
+            self.calls.append((method, path, response.status_code))
+            if response.status_code in RETRY_STATUSES:
+                last_error = response
+                if response.status_code != 429 and not idempotent:
+                    err = _error_from_response(response, method, path, attempt + 1)
+                    raise Auth0UnknownOutcome(err.message, status=err.status, error=err.error,
+                                              error_code=err.error_code, method=method, path=path,
+                                              attempts=attempt + 1)
+                continue
+            return response
+        if isinstance(last_error, httpx.Response):
+            raise _error_from_response(last_error, method, path, attempts)
+        name = type(last_error).__name__
+        raise Auth0Error('No answer (%s) after %d attempts; giving up.' % (name, attempts),
+                         error='timeout' if isinstance(last_error, httpx.TimeoutException) else 'connection error',
+                         method=method, path=path, attempts=attempts)
+
+    # -- tokens ---------------------------------------------------------------------------------
+
+    def request_token(self, client_id, client_secret=None, private_key=None, alg='RS256', kid=None, audience=None):
+        """Client credentials grant at /oauth/token.  Returns Auth0's JSON answer (a dict)."""
+        audience = audience or self.management_audience
+        base = {'grant_type': 'client_credentials', 'audience': audience, 'client_id': client_id}
+        if private_key:
+            def build():
+                assertion = _keys.make_client_assertion(private_key, client_id, self.assertion_audience, alg=alg, kid=kid)
+                data = dict(base, client_assertion_type=CLIENT_ASSERTION_TYPE, client_assertion=assertion)
+                return {'data': data}
+        elif client_secret:
+            def build():
+                return {'data': dict(base, client_secret=client_secret)}
+        else:
+            raise Auth0Error('A client secret or a private key is needed to request a token.')
+        self.token_requests += 1
+        response = self._send('POST', '/oauth/token', build=build)
+        if response.status_code != 200:
+            raise _error_from_response(response, 'POST', '/oauth/token')
+        try:
+            body = response.json()
+        except ValueError:
+            body = None
+        if not isinstance(body, dict) or not body.get('access_token'):
+            raise Auth0Error('The token endpoint answered without an access_token.', status=response.status_code,
+                             method='POST', path='/oauth/token')
+        return body
+
+    def _management_token(self):
+        if self._token is None:
+            if self._no_access:
+                raise Auth0Error(self._no_access)
+            body = self.request_token(self.client_id, client_secret=self._client_secret,
+                                      private_key=self._private_key, alg=self.signing_alg)
+            self._token = body['access_token']
+        return self._token
+
+    # -- management API ---------------------------------------------------------------------------
+
+    def call(self, method, path, params=None, body=None, idempotent=True, expect=(200, 201, 204)):
+        """Call the Management API (``path`` below /api/v2).  Returns the decoded JSON or None."""
+        full = '/api/v2' + path
+        kwargs = {}
+        if params:
+            kwargs['params'] = params
+        if body is not None:
+            kwargs['json'] = body
+
+        def build():
+            return {'headers': {'Authorization': 'Bearer ' + self._management_token()}}
+
+        response = self._send(method, full, idempotent=idempotent, build=build, **kwargs)
+        if response.status_code == 401 and not self._token_given and not self._token_renewed:
+            # The management token expired (or was revoked) during a long run: renew it once.
+            self._token_renewed = True
+            self._token = None
+            response = self._send(method, full, idempotent=idempotent, build=build, **kwargs)
+        if response.status_code not in expect:
+            raise _error_from_response(response, method, full)
+        if response.status_code == 204 or not response.content:
+            return None
+        try:
+            return response.json()
+        except ValueError:
+            raise Auth0Error('The answer is not JSON.', status=response.status_code, method=method, path=full) from None
+
+    @staticmethod
+    def _client_path(client_id):
+        if not client_id:
+            raise Auth0Error('A client_id is needed.')
+        return '/clients/%s' % quote(client_id, safe='')
+
+    def get_client(self, client_id, fields=None):
+        """Read one client, only ``fields`` when given (one GET)."""
+        params = {'fields': ','.join(fields), 'include_fields': 'true'} if fields else None
+        return self.call('GET', self._client_path(client_id), params=params)
+
+    def list_clients(self, fields=None):
+        """Read every client, page by page."""
+        clients = []
+        page = 0
+        while True:
+            params = {'page': page, 'per_page': PAGE_SIZE, 'include_totals': 'true'}
+            if fields:
+                params.update({'fields': ','.join(fields), 'include_fields': 'true'})
+            body = self.call('GET', '/clients', params=params)
+            if isinstance(body, list):
+                # Some tenants ignore include_totals: a bare list, paged the same way.
+                batch, total = body, None
+            else:
+                batch, total = body.get('clients') or [], body.get('total')
+            clients.extend(batch)
+            page += 1
+            if not batch or len(batch) < PAGE_SIZE or (total is not None and len(clients) >= total):
+                return clients
+
+    def update_client(self, client_id, body):
+        return self.call('PATCH', self._client_path(client_id), body=body)
+
+    def list_credentials(self, client_id):
+        """Every credential record of a client (one GET; the API does not page this list)."""
+        body = self.call('GET', self._client_path(client_id) + '/credentials')
+        return body if isinstance(body, list) else []
+
+    def create_credential(self, client_id, body):
+        """Create a credential.  Never repeated blindly: after an unknown outcome, read back by kid."""
+        path = self._client_path(client_id) + '/credentials'
+        kid = body.get('kid')
+        attempts = self.retries + 1
+        unknown = None
+        for dummy in range(attempts):
+            try:
+                return self.call('POST', path, body=body, idempotent=False)
+            except Auth0UnknownOutcome as exc:
+                unknown = exc
+            except Auth0Error as exc:
+                # A POST whose first try did land answers "already exist" to the second try.
+                if unknown is None or exc.status != 400 or 'already exist' not in (exc.message or ''):
+                    raise
+            if not kid:
+                raise Auth0Error('%s Read the credential list to see whether it was created.' % unknown.message,
+                                 status=unknown.status, error=unknown.error, error_code=unknown.error_code,
+                                 method=unknown.method, path=unknown.path)
+            for credential in self.list_credentials(client_id):
+                if credential.get('kid') == kid:
+                    return credential
+        raise Auth0Error('The credential could not be created after %d attempts; the last outcome was unknown '
+                         'and reading back found no credential with kid %s.' % (attempts, kid),
+                         status=unknown.status, error=unknown.error, method='POST', path='/api/v2' + path,
+                         attempts=attempts)
+
+    def update_credential(self, client_id, credential_id, body):
+        path = '%s/credentials/%s' % (self._client_path(client_id), quote(credential_id, safe=''))
+        return self.call('PATCH', path, body=body)
+
+    def delete_credential(self, client_id, credential_id):
+        path = '%s/credentials/%s' % (self._client_path(client_id), quote(credential_id, safe=''))
+        self.call('DELETE', path)
+
+
+def enabled_credentials(client):
+    """Return (method, [credential ids]) of a client's client_authentication_methods, or (None, [])."""
+    methods = client.get('client_authentication_methods') if isinstance(client, dict) else None
+    if not isinstance(methods, dict):
+        return None, []
+    for method in CREDENTIAL_METHODS:
+        if isinstance(methods.get(method), dict):
+            return method, [c.get('id') for c in methods[method].get('credentials') or [] if isinstance(c, dict)]
+    return None, []
