@@ -100,6 +100,7 @@ class OAuthError(Exception):
 
     def __init__(self, status, error, description):
         super().__init__(description)
+        self.client_id = self.kid = None  # who was refused, for the request log
         self.status = status
         self.error = error
         self.description = description
@@ -334,9 +335,9 @@ class Stats:
         """A JSON-ready copy of the counters."""
         with self._lock:
             return {
-                'requests': [{'method': m, 'route': r, 'status': s, 'count': c} for (m, r, s), c in sorted(self.requests.items())],
+                'requests': [{'method': m, 'route': r, 'status': s, 'count': c} for (m, r, s), c in sorted(self.requests.items(), key=str)],
                 'by_route': dict(sorted(self.by_route.items())),
-                'by_status': {str(k): v for k, v in sorted(self.by_status.items())},
+                'by_status': {str(k): v for k, v in sorted(self.by_status.items(), key=str)},
                 'total_requests': sum(self.by_status.values()),
                 'token_grants': {
                     'by_client': {k: dict(v) for k, v in self.by_client_grant.items()},
@@ -953,8 +954,9 @@ class Tenant:
         try:
             with self._lock:
                 body = self._issue_token(params, basic, info)
-        except OAuthError:
+        except OAuthError as exc:
             self.stats.record_grant(info['client_id'], info['kid'], False)
+            exc.client_id, exc.kid = info['client_id'], info['kid']
             raise
         self.stats.record_grant(info['client_id'], info['kid'], True)
         return body, info
