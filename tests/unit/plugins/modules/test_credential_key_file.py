@@ -1,0 +1,336 @@
+# Copyright: (c) 2026, keyops.auth0 contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+
+import pytest
+from ansible.module_utils.testing import patch_module_args
+
+from ansible_collections.keyops.auth0.plugins.module_utils import _keys
+from ansible_collections.keyops.auth0.plugins.modules import credential_key_file
+
+
+@pytest.fixture(scope='module')
+def keys():
+    """Three 2048-bit keys, made once (key generation is the slow part of these tests)."""
+    return [_keys.generate_private_key_pem(2048) for dummy in range(3)]
+
+
+@pytest.fixture
+def key_path(tmp_path):
+    return str(tmp_path / 'app.key')
+
+
+def run(capsys, args, check_mode=False, diff=False):
+    args = dict(args)
+    if check_mode:
+        args['_ansible_check_mode'] = True
+    if diff:
+        args['_ansible_diff'] = True
+    with patch_module_args(args):
+        with pytest.raises(SystemExit):
+            credential_key_file.main()
+    return json.loads(capsys.readouterr().out)
+
+
+def write(path, text, mode=0o600):
+    with open(path, 'w') as handle:
+        handle.write(text)
+    os.chmod(path, mode)
+
+
+def kid(pem):
+    return _keys.kid_for_public_key(pem)
+
+
+def listing(path):
+    return sorted(os.listdir(os.path.dirname(path)))
+
+
+def assert_no_secret(result, *pems):
+    text = json.dumps(result)
+    for pem in pems:
+        for line in pem.strip().splitlines()[1:-1]:
+            assert line not in text
+
+
+def test_info_of_missing_files(capsys, key_path):
+    result = run(capsys, {'path': key_path})
+    assert result['changed'] is False
+    assert result['key'] == {'path': key_path, 'exists': False, 'kid': None}
+    assert result['staged']['exists'] is False
+    assert result['metadata'] is None
+    assert result['backups'] == [] and result['previous_kid'] is None
+
+
+def test_info_reads_kid_checksum_mode_and_public_key(capsys, keys, key_path):
+    write(key_path, keys[0], 0o640)
+    result = run(capsys, {'path': key_path})
+    info = result['key']
+    assert info['exists'] is True
+    assert info['kid'] == kid(keys[0])
+    assert info['mode'] == '0640'
+    assert info['bits'] == 2048
+    assert info['public_key'] == _keys.public_key_pem(keys[0])
+    assert len(info['checksum']) == 64
+    assert 'uid' not in info
+    assert_no_secret(result, keys[0])
+
+
+def test_info_reports_a_file_that_is_not_a_private_key(capsys, keys, key_path):
+    write(key_path, _keys.public_key_pem(keys[0]))
+    result = run(capsys, {'path': key_path})
+    assert result['key']['kid'] is None
+    assert 'private key' in result['key']['error']
+
+
+def test_stage_writes_atomically_with_mode_and_is_idempotent(capsys, keys, key_path):
+    write(key_path, keys[0])
+    args = {'path': key_path, 'state': 'staged', 'private_key': keys[1], 'mode': '0640', 'kid': kid(keys[1])}
+    result = run(capsys, args, diff=True)
+    assert result['changed'] is True
+    assert result['staged']['kid'] == kid(keys[1])
+    assert result['staged']['mode'] == '0640'
+    assert result['key']['kid'] == kid(keys[0])
+    assert result['diff']['after']['staged']['kid'] == kid(keys[1])
+    assert_no_secret(result, keys[0], keys[1])
+    assert listing(key_path) == ['app.key', 'app.key.next']
+    again = run(capsys, args)
+    assert again['changed'] is False
+
+
+def test_stage_fixes_mode_of_an_existing_staged_key(capsys, keys, key_path):
+    write(key_path + '.next', keys[1].strip() + '\n', 0o644)
+    result = run(capsys, {'path': key_path, 'state': 'staged', 'private_key': keys[1]})
+    assert result['changed'] is True
+    assert stat.S_IMODE(os.stat(key_path + '.next').st_mode) == 0o600
+
+
+def test_stage_replaces_another_staged_key(capsys, keys, key_path):
+    write(key_path + '.next', keys[2])
+    result = run(capsys, {'path': key_path, 'state': 'staged', 'private_key': keys[1]})
+    assert result['changed'] is True
+    assert result['staged']['kid'] == kid(keys[1])
+
+
+def test_stage_is_a_no_op_when_the_key_is_already_live(capsys, keys, key_path):
+    write(key_path, keys[1])
+    result = run(capsys, {'path': key_path, 'state': 'staged', 'private_key': keys[1]})
+    assert result['changed'] is False
+    assert not os.path.exists(key_path + '.next')
+
+
+def test_stage_check_mode_writes_nothing(capsys, keys, key_path):
+    write(key_path, keys[0])
+    result = run(capsys, {'path': key_path, 'state': 'staged', 'private_key': keys[1]}, check_mode=True, diff=True)
+    assert result['changed'] is True
+    assert listing(key_path) == ['app.key']
+    assert_no_secret(result, keys[1])
+
+
+def test_stage_rejects_a_kid_mismatch_and_bad_keys_without_echoing_them(capsys, keys, key_path):
+    result = run(capsys, {'path': key_path, 'state': 'staged', 'private_key': keys[1], 'kid': kid(keys[0])})
+    assert result['failed'] is True and 'not the kid' in result['msg']
+    result = run(capsys, {'path': key_path, 'state': 'staged', 'private_key': 'not a key'})
+    assert result['failed'] is True and 'not usable' in result['msg']
+    assert not os.path.exists(key_path + '.next')
+
+
+def test_stage_sets_owner_and_group(capsys, keys, key_path):
+    uid, gid = os.getuid(), os.getgid()
+    result = run(capsys, {'path': key_path, 'state': 'staged', 'private_key': keys[1],
+                          'owner': str(uid), 'group': str(gid)})
+    st = os.stat(key_path + '.next')
+    assert (st.st_uid, st.st_gid) == (uid, gid)
+    assert result['staged']['owner'] == credential_key_file.user_name(uid)
+
+
+def test_unknown_owner_fails(capsys, keys, key_path):
+    result = run(capsys, {'path': key_path, 'state': 'staged', 'private_key': keys[1], 'owner': 'no-such-user-xyz'})
+    assert result['failed'] is True and 'does not exist' in result['msg']
+
+
+def test_promote_keeps_a_backup_and_writes_metadata(capsys, keys, key_path):
+    write(key_path, keys[0])
+    write(key_path + '.next', keys[1])
+    metadata = {'client_id': 'abc', 'kid': kid(keys[1]), 'alg': 'RS256', 'credential_id': 'cred_1'}
+    args = {'path': key_path, 'state': 'promoted', 'kid': kid(keys[1]), 'metadata': metadata}
+    result = run(capsys, args, diff=True)
+    assert result['changed'] is True
+    assert result['key']['kid'] == kid(keys[1])
+    assert result['staged']['exists'] is False
+    assert result['metadata'] == metadata
+    assert result['previous_kid'] == kid(keys[0])
+    assert len(result['backups']) == 1
+    assert stat.S_IMODE(os.stat(key_path + '.json').st_mode) == 0o644
+    assert_no_secret(result, keys[0], keys[1])
+    names = listing(key_path)
+    assert len(names) == 3 and names[0] == 'app.key' and names[2] == 'app.key.json'
+    assert names[1].endswith('.bak')
+    again = run(capsys, args)
+    assert again['changed'] is False
+
+
+def test_promote_without_a_live_key_and_without_backup(capsys, keys, key_path):
+    write(key_path + '.next', keys[1])
+    result = run(capsys, {'path': key_path, 'state': 'promoted', 'kid': kid(keys[1]), 'backup': False})
+    assert result['changed'] is True
+    assert listing(key_path) == ['app.key']
+
+
+def test_promote_fails_when_no_key_has_the_kid(capsys, keys, key_path):
+    write(key_path, keys[0])
+    write(key_path + '.next', keys[2])
+    result = run(capsys, {'path': key_path, 'state': 'promoted', 'kid': kid(keys[1])})
+    assert result['failed'] is True
+    assert 'nothing was changed' in result['msg']
+
+
+def test_promote_in_check_mode_after_a_check_mode_stage(capsys, keys, key_path):
+    write(key_path, keys[0])
+    result = run(capsys, {'path': key_path, 'state': 'promoted', 'kid': kid(keys[1]), 'metadata': {'kid': 'x'}},
+                 check_mode=True, diff=True)
+    assert result['changed'] is True
+    assert listing(key_path) == ['app.key']
+
+
+def test_promote_in_check_mode_changes_nothing(capsys, keys, key_path):
+    write(key_path, keys[0])
+    write(key_path + '.next', keys[1])
+    result = run(capsys, {'path': key_path, 'state': 'promoted', 'kid': kid(keys[1]), 'metadata': {'kid': 'x'}},
+                 check_mode=True, diff=True)
+    assert result['changed'] is True
+    assert result['key']['kid'] == kid(keys[0])
+    assert listing(key_path) == ['app.key', 'app.key.next']
+
+
+def test_promote_fixes_metadata_mode(capsys, keys, key_path):
+    write(key_path, keys[1])
+    write(key_path + '.json', json.dumps({'kid': 'x'}, sort_keys=True, indent=2) + '\n', 0o600)
+    result = run(capsys, {'path': key_path, 'state': 'promoted', 'kid': kid(keys[1]), 'metadata': {'kid': 'x'}})
+    assert result['changed'] is True
+    assert stat.S_IMODE(os.stat(key_path + '.json').st_mode) == 0o644
+
+
+def test_leftover_temporary_files_are_removed(capsys, keys, key_path):
+    write(key_path, keys[0])
+    leftover = os.path.join(os.path.dirname(key_path), '.app.key.next.abc123.tmp')
+    write(leftover, 'partial')
+    unrelated = os.path.join(os.path.dirname(key_path), '.other.tmp')
+    write(unrelated, 'not ours')
+    result = run(capsys, {'path': key_path, 'state': 'staged', 'private_key': keys[0]})
+    assert result['changed'] is True
+    assert result['removed'] == [leftover]
+    assert os.path.exists(unrelated)
+
+
+def test_restore_rolls_back_and_keeps_the_new_key_staged(capsys, keys, key_path):
+    write(key_path, keys[0])
+    write(key_path + '.next', keys[1])
+    run(capsys, {'path': key_path, 'state': 'promoted', 'kid': kid(keys[1])})
+    result = run(capsys, {'path': key_path, 'state': 'restored', 'kid': kid(keys[1])})
+    assert result['changed'] is True
+    assert result['key']['kid'] == kid(keys[0])
+    assert result['staged']['kid'] == kid(keys[1])
+    assert result['backups'] == []
+    assert listing(key_path) == ['app.key', 'app.key.next']
+    again = run(capsys, {'path': key_path, 'state': 'restored', 'kid': kid(keys[1])})
+    assert again['changed'] is False
+
+
+def test_restore_without_backup_fails(capsys, keys, key_path):
+    write(key_path, keys[1])
+    result = run(capsys, {'path': key_path, 'state': 'restored', 'kid': kid(keys[1])})
+    assert result['failed'] is True
+
+
+def test_prune_keeps_the_newest_backups(capsys, keys, key_path):
+    write(key_path, keys[0])
+    stamps = ['20260101T000000000000Z', '20260201T000000000000Z', '20260301T000000000000Z']
+    for index, stamp in enumerate(stamps):
+        write('%s.%s.bak' % (key_path, stamp), keys[index])
+    result = run(capsys, {'path': key_path, 'state': 'pruned', 'keep_backups': 1}, diff=True)
+    assert result['changed'] is True
+    assert [os.path.basename(p) for p in result['removed']] == ['app.key.%s.bak' % s for s in stamps[1::-1]]
+    assert result['previous_kid'] == kid(keys[2])
+    again = run(capsys, {'path': key_path, 'state': 'pruned', 'keep_backups': 1})
+    assert again['changed'] is False
+    result = run(capsys, {'path': key_path, 'state': 'pruned', 'keep_backups': -1})
+    assert result['failed'] is True
+
+
+def test_prune_check_mode_deletes_nothing(capsys, keys, key_path):
+    write(key_path, keys[0])
+    write(key_path + '.20260101T000000000000Z.bak', keys[1])
+    result = run(capsys, {'path': key_path, 'state': 'pruned', 'keep_backups': 0}, check_mode=True)
+    assert result['changed'] is True
+    assert len(listing(key_path)) == 2
+
+
+@pytest.mark.parametrize('args, message', [
+    ({'staged_path': '/elsewhere/app.key.next'}, 'same directory'),
+    ({'mode': 'u=rw'}, 'octal'),
+    ({'mode': '77777'}, 'out of range'),
+])
+def test_invalid_arguments(capsys, key_path, args, message):
+    result = run(capsys, dict(args, path=key_path, state='info'))
+    assert result['failed'] is True
+    assert message in result['msg'] or 'directory' in result['msg']
+
+
+def test_missing_directory_fails_for_writes(capsys, keys, tmp_path):
+    path = str(tmp_path / 'missing' / 'app.key')
+    result = run(capsys, {'path': path, 'state': 'staged', 'private_key': keys[0]})
+    assert result['failed'] is True and 'does not exist' in result['msg']
+
+
+def test_integer_mode_is_accepted(capsys, keys, key_path):
+    run(capsys, {'path': key_path, 'state': 'staged', 'private_key': keys[0], 'mode': 0o640})
+    assert stat.S_IMODE(os.stat(key_path + '.next').st_mode) == 0o640
+
+
+def test_missing_cryptography_is_reported(capsys, monkeypatch, key_path):
+    monkeypatch.setattr(credential_key_file, 'HAS_CRYPTOGRAPHY', False)
+    result = run(capsys, {'path': key_path})
+    assert result['failed'] is True
+    assert 'cryptography' in result['msg']
+
+
+def test_owner_of_an_existing_file_is_fixed(capsys, keys, key_path):
+    if os.getuid() != 0:
+        pytest.skip('changing owners needs root')
+    write(key_path + '.next', keys[1].strip() + '\n')
+    result = run(capsys, {'path': key_path, 'state': 'staged', 'private_key': keys[1], 'owner': '65534', 'group': '65534'})
+    assert result['changed'] is True
+    assert os.stat(key_path + '.next').st_uid == 65534
+
+
+def test_a_failed_write_leaves_no_temporary_file(capsys, keys, key_path, monkeypatch):
+    def broken_rename(src, dst):
+        raise OSError('disk gone')
+    monkeypatch.setattr(credential_key_file.os, 'rename', broken_rename)
+    with pytest.raises(OSError):
+        with patch_module_args({'path': key_path, 'state': 'staged', 'private_key': keys[1]}):
+            credential_key_file.main()
+    assert listing(key_path) == []
+
+
+def test_backup_is_copied_where_hard_links_are_not_possible(capsys, keys, key_path, monkeypatch):
+    write(key_path, keys[0])
+    write(key_path + '.next', keys[1])
+
+    def no_link(src, dst):
+        raise OSError('no hard links here')
+    monkeypatch.setattr(credential_key_file.os, 'link', no_link)
+    result = run(capsys, {'path': key_path, 'state': 'promoted', 'kid': kid(keys[1])})
+    assert result['previous_kid'] == kid(keys[0])
+    assert stat.S_IMODE(os.stat(result['backups'][0]['path']).st_mode) == 0o600
+
+
+def test_names_fall_back_to_numeric_ids():
+    assert credential_key_file.user_name(987654) == '987654'
+    assert credential_key_file.group_name(987654) == '987654'
