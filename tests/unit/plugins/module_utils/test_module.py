@@ -1,0 +1,80 @@
+# Copyright: (c) 2026, keyops.auth0 contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+import pytest
+
+from ansible_collections.keyops.auth0.plugins.module_utils import _module
+from ansible_collections.keyops.auth0.plugins.modules import auth0_client_credential_info as info
+from ansible_collections.keyops.auth0.tests.unit.utils import CLIENT, CLIENT_PATH, CREDS_PATH, client_with
+
+
+def test_argument_spec_secrets_are_no_log_and_have_env():
+    spec = _module.auth0_argument_spec()
+    for name in ('auth0_client_secret', 'auth0_client_assertion_private_key', 'auth0_token'):
+        assert spec[name]['no_log'] is True
+    envs = sorted(spec[n]['fallback'][1][0] for n in spec if 'fallback' in spec[n])
+    assert envs == sorted(['AUTH0_DOMAIN', 'AUTH0_CLIENT_ID', 'AUTH0_CLIENT_SECRET', 'AUTH0_API_TOKEN',
+                           'AUTH0_CLIENT_ASSERTION_PRIVATE_KEY', 'AUTH0_CLIENT_ASSERTION_SIGNING_ALG', 'AUTH0_CA_PATH'])
+
+
+def test_environment_fallbacks(api, run_module, monkeypatch, keys):
+    monkeypatch.setenv('AUTH0_DOMAIN', 'env.example.com:8443')
+    monkeypatch.setenv('AUTH0_CLIENT_ID', 'env-id')
+    monkeypatch.setenv('AUTH0_CLIENT_ASSERTION_PRIVATE_KEY', keys['two']['private'])
+    monkeypatch.setenv('AUTH0_CLIENT_ASSERTION_SIGNING_ALG', 'RS384')
+
+    def check(request):
+        assert request.url.host == 'env.example.com' and request.url.port == 8443
+        form = api.form(request)
+        assert form['client_id'] == 'env-id' and form['audience'] == 'https://env.example.com:8443/api/v2/'
+        assert 'client_assertion' in form
+
+    api.token(check=check).expect('GET', CLIENT_PATH, body=client_with(None)).expect('GET', CREDS_PATH, body=[])
+    result = run_module(info, {'client_id': CLIENT}, connection=False)
+    assert result['clients'][0]['credentials'] == []
+    assert keys['two']['private'] not in str(result)
+    api.done()
+
+
+def test_env_token_wins(api, run_module, monkeypatch):
+    monkeypatch.setenv('AUTH0_API_TOKEN', 'env-token')
+    api.expect('GET', CLIENT_PATH, body=client_with(None),
+               check=lambda r: r.headers['authorization'] == 'Bearer env-token' or pytest.fail('auth'))
+    api.expect('GET', CREDS_PATH, body=[])
+    result = run_module(info, {'client_id': CLIENT, 'auth0_domain': 'tenant.example.com',
+                                'auth0_client_id': 'x', 'auth0_client_secret': 'y'}, connection=False)
+    assert not result.get('failed')
+    api.done()
+
+
+def test_missing_domain(api, run_module):
+    result = run_module(info, {'client_id': CLIENT}, connection=False)
+    assert result['failed'] and 'auth0_domain' in result['msg']
+
+
+@pytest.mark.parametrize('args, message', [
+    ({'auth0_domain': 'http://acme.example.com'}, 'plain http'),
+    ({'timeout': 0}, 'timeout'),
+    ({'retries': -1}, 'retries'),
+    ({'auth0_client_secret': None}, 'No management access'),
+])
+def test_configuration_errors(api, run_module, args, message):
+    full = {'client_id': CLIENT, 'auth0_domain': 'tenant.example.com', 'auth0_client_id': 'mgmt',
+            'auth0_client_secret': 'mgmt-secret'}
+    full.update(args)
+    result = run_module(info, full, connection=False)
+    assert result['failed'] and message in result['msg']
+    assert 'mgmt-secret' not in str(result)
+    api.done()
+
+
+def test_auth0_error_becomes_fail_json(api, run_module):
+    api.token().expect('GET', CLIENT_PATH, 404, {'statusCode': 404, 'error': 'Not Found',
+                                                 'message': 'The client does not exist', 'errorCode': 'inexistent_client'})
+    result = run_module(info, {'client_id': CLIENT})
+    assert result['failed']
+    assert result['api_error'] == {'status': 404, 'error': 'Not Found', 'error_code': 'inexistent_client',
+                                   'message': 'The client does not exist', 'method': 'GET', 'path': CLIENT_PATH}
+    assert result['msg'].startswith('Auth0 API call GET %s failed: 404' % CLIENT_PATH)
