@@ -1,0 +1,339 @@
+# Copyright: (c) 2026, keyops.auth0 contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+import datetime
+
+import httpx
+import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from cryptography.x509.oid import NameOID
+
+from ansible_collections.keyops.auth0.plugins.modules import auth0_client_credential as module
+from ansible_collections.keyops.auth0.tests.unit.utils import (
+    CLIENT, CLIENT_PATH, CREDS_PATH, NO_SECRET, client_with, credential,
+)
+
+FUTURE = '2099-01-01T00:00:00.000Z'
+
+
+def cred_path(cid):
+    return '%s/%s' % (CREDS_PATH, cid)
+
+
+def certificate(key, days=30):
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, 'test')])
+    now = datetime.datetime(2030, 1, 1, tzinfo=datetime.timezone.utc)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+            .serial_number(1).not_valid_before(now).not_valid_after(now + datetime.timedelta(days=days))
+            .sign(key, hashes.SHA256()))
+    return cert.public_bytes(serialization.Encoding.PEM).decode()
+
+
+def test_create_four_ways(api, run_module, keys):
+    """check+diff, real, again, check again: the create case."""
+    args = {'client_id': CLIENT, 'name': 'k1', 'pem': keys['one']['public'], 'alg': 'RS256', 'expires_at': '2099-01-01'}
+    kid = keys['one']['kid']
+    created = credential('cred_1', kid, 'k1', expires_at=FUTURE)
+
+    api.token().expect('GET', CREDS_PATH, body=[])
+    result = run_module(module, args, check=True, diff=True)
+    assert result['changed'] and result['diff']['before'] == {}
+    assert result['diff']['after']['kid'] == kid and result['credential']['id'] is None
+    assert result['credential']['expires_at'] == FUTURE
+
+    def body(request):
+        assert api.json(request) == {'credential_type': 'public_key', 'name': 'k1', 'pem': keys['one']['public'],
+                                     'alg': 'RS256', 'kid': kid, 'expires_at': FUTURE}
+
+    api.token().expect('GET', CREDS_PATH, body=[]).expect('POST', CREDS_PATH, 201, created, check=body)
+    result = run_module(module, args, diff=True)
+    assert result['changed'] and result['credential']['id'] == 'cred_1'
+    assert 'pem' not in result['credential'] and not NO_SECRET.search(str(result))
+
+    for check in (False, True):
+        api.token().expect('GET', CREDS_PATH, body=[created])
+        result = run_module(module, args, check=check, diff=True)
+        assert not result['changed'] and result['diff']['before'] == result['diff']['after']
+    api.done()
+
+
+def test_no_change_with_token_is_one_read(api, run_module, keys):
+    api.expect('GET', CREDS_PATH, body=[credential('cred_1', keys['one']['kid'])])
+    result = run_module(module, {'client_id': CLIENT, 'pem': keys['one']['public'], 'auth0_token': 'tok'})
+    assert not result['changed']
+    assert len(api.requests) == 1
+    api.done()
+
+
+def test_given_kid_is_used(api, run_module, keys):
+    created = credential('cred_1', 'my_custom_kid')
+    api.token().expect('GET', CREDS_PATH, body=[credential('cred_0', keys['one']['kid'])])
+    api.expect('POST', CREDS_PATH, 201, created,
+               check=lambda r: api.json(r)['kid'] == 'my_custom_kid' or pytest.fail('kid'))
+    result = run_module(module, {'client_id': CLIENT, 'pem': keys['one']['public'], 'kid': 'my_custom_kid'})
+    assert result['changed'] and result['credential']['kid'] == 'my_custom_kid'
+    api.done()
+
+
+def test_expires_at_change_is_a_patch(api, run_module, keys):
+    current = credential('cred_1', keys['one']['kid'], expires_at='2098-01-01T00:00:00.000Z')
+    args = {'client_id': CLIENT, 'kid': keys['one']['kid'], 'expires_at': '2099-01-01T01:00:00+01:00'}
+    api.token().expect('GET', CREDS_PATH, body=[current])
+    result = run_module(module, args, check=True, diff=True)
+    assert result['changed'] and result['diff']['after']['expires_at'] == FUTURE
+    api.token().expect('GET', CREDS_PATH, body=[current])
+    api.expect('PATCH', cred_path('cred_1'), 200, dict(current, expires_at=FUTURE),
+               check=lambda r: api.json(r) == {'expires_at': FUTURE} or pytest.fail('body'))
+    result = run_module(module, args)
+    assert result['changed'] and result['credential']['expires_at'] == FUTURE
+    api.done()
+
+
+def test_patch_without_body_in_answer(api, run_module, keys):
+    current = credential('cred_1', keys['one']['kid'])
+    api.token().expect('GET', CREDS_PATH, body=[current]).expect('PATCH', cred_path('cred_1'), 204)
+    result = run_module(module, {'client_id': CLIENT, 'credential_id': 'cred_1', 'expires_at': '2099-01-01'})
+    assert result['changed'] and result['credential']['expires_at'] == FUTURE
+
+
+@pytest.mark.parametrize('args, message', [
+    ({'pem': 'PRIVATE'}, 'private key'),
+    ({'pem': 'RSA1024'}, '1024 bits'),
+    ({'pem': 'EC'}, 'EC key'),
+    ({'pem': 'garbage'}, 'not PEM'),
+    ({'name': 'x', 'kid': 'bad kid'}, 'kid must be'),
+    ({'name': 'x', 'expires_at': '2001-01-01'}, 'not in the future'),
+    ({'name': 'x', 'expires_at': 'next week'}, 'ISO 8601'),
+    ({'name': 'x' * 129}, '1 to 128'),
+    ({'name': 'x', 'credential_type': 'public_key', 'subject_dn': 'CN=x'}, 'only for credential_type cert_subject_dn'),
+    ({'pem': 'PUBLIC', 'parse_expiry_from_cert': True}, 'needs a certificate'),
+    ({'name': 'x', 'expires_at': '2099-01-01', 'parse_expiry_from_cert': True}, 'mutually exclusive'),
+    ({'pem': 'PUBLIC', 'credential_type': 'cert_subject_dn'}, 'takes subject_dn'),
+    ({'pem': 'PUBLIC', 'credential_type': 'x509_cert'}, 'BEGIN CERTIFICATE'),
+    ({'name': 'x', 'alg': 'HS256'}, 'alg must be one of'),
+])
+def test_bad_input_fails_before_any_call(api, run_module, keys, args, message):
+    pems = {
+        'PRIVATE': keys['one']['private'],
+        'PUBLIC': keys['one']['public'],
+        'RSA1024': rsa.generate_private_key(public_exponent=65537, key_size=1024).public_key().public_bytes(
+            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo).decode(),
+        'EC': ec.generate_private_key(ec.SECP256R1()).public_key().public_bytes(
+            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo).decode(),
+        'garbage': 'garbage',
+    }
+    if 'pem' in args:
+        args = dict(args, pem=pems[args['pem']])
+    result = run_module(module, dict(args, client_id=CLIENT))
+    assert result['failed'] and message in result['msg'], result['msg']
+    assert api.requests == []
+    assert keys['one']['private'] not in str(result)
+
+
+def test_unknown_credential_id(api, run_module):
+    api.token().expect('GET', CREDS_PATH, body=[credential('cred_1', 'kid_1111111111')])
+    result = run_module(module, {'client_id': CLIENT, 'credential_id': 'cred_9'})
+    assert result['failed'] and 'has no credential cred_9' in result['msg']
+
+
+def test_absent_unknown_credential_id_is_unchanged(api, run_module):
+    api.token().expect('GET', CREDS_PATH, body=[])
+    result = run_module(module, {'client_id': CLIENT, 'credential_id': 'cred_9', 'state': 'absent'}, diff=True)
+    assert not result['changed'] and result['credential'] is None and result['diff'] == {'before': {}, 'after': {}}
+
+
+def test_ambiguous_name(api, run_module):
+    api.token().expect('GET', CREDS_PATH, body=[credential('cred_1', 'kid_1111111111', 'n'),
+                                                credential('cred_2', 'kid_2222222222', 'n')])
+    result = run_module(module, {'client_id': CLIENT, 'name': 'n'})
+    assert result['failed'] and 'are named' in result['msg']
+
+
+def test_found_by_name_unchanged(api, run_module):
+    api.token().expect('GET', CREDS_PATH, body=[credential('cred_1', 'kid_1111111111', 'n')])
+    result = run_module(module, {'client_id': CLIENT, 'name': 'n'})
+    assert not result['changed'] and result['credential']['id'] == 'cred_1'
+
+
+def test_create_needs_pem(api, run_module):
+    api.token().expect('GET', CREDS_PATH, body=[])
+    result = run_module(module, {'client_id': CLIENT, 'name': 'n'})
+    assert result['failed'] and 'needs pem' in result['msg']
+
+
+def test_four_credentials_cap(api, run_module, keys):
+    api.token().expect('GET', CREDS_PATH, body=[credential('cred_%d' % i, 'kid_%010d' % i) for i in range(4)])
+    result = run_module(module, {'client_id': CLIENT, 'pem': keys['one']['public']})
+    assert result['failed'] and 'maximum' not in result['msg'] and '4 credentials' in result['msg']
+    api.done()
+
+
+def test_unknown_client(api, run_module, keys):
+    api.token().expect('GET', CREDS_PATH, 404, {'statusCode': 404, 'error': 'Not Found', 'errorCode': 'inexistent_client',
+                                                'message': 'The client does not exist'})
+    result = run_module(module, {'client_id': CLIENT, 'pem': keys['one']['public']})
+    assert result['failed'] and result['api_error']['error_code'] == 'inexistent_client'
+
+
+def test_create_timeout_reads_back(api, run_module, keys):
+    created = credential('cred_1', keys['one']['kid'])
+    api.token().expect('GET', CREDS_PATH, body=[])
+    api.expect('POST', CREDS_PATH, exc=httpx.ReadTimeout('slow')).expect('GET', CREDS_PATH, body=[created])
+    result = run_module(module, {'client_id': CLIENT, 'pem': keys['one']['public']})
+    assert result['changed'] and result['credential']['id'] == 'cred_1'
+    api.done()
+
+
+def test_rename_unused_credential_replaces_it(api, run_module, keys):
+    kid = keys['one']['kid']
+    current = credential('cred_1', kid, 'old', alg='RS384')
+    args = {'client_id': CLIENT, 'pem': keys['one']['public'], 'name': 'new'}
+    api.token().expect('GET', CREDS_PATH, body=[current])
+    api.expect('GET', CLIENT_PATH, body=client_with(['cred_2']))
+    result = run_module(module, args, check=True, diff=True)
+    assert result['changed'] and result['diff']['after']['name'] == 'new' and result['diff']['after']['alg'] == 'RS384'
+
+    def body(request):
+        assert api.json(request) == {'credential_type': 'public_key', 'name': 'new', 'pem': keys['one']['public'],
+                                     'kid': kid, 'alg': 'RS384'}
+
+    api.token().expect('GET', CREDS_PATH, body=[current]).expect('GET', CLIENT_PATH, body=client_with(None))
+    api.expect('DELETE', cred_path('cred_1'), 204)
+    api.expect('POST', CREDS_PATH, 201, credential('cred_3', kid, 'new', alg='RS384'), check=body)
+    result = run_module(module, args)
+    assert result['changed'] and result['credential']['id'] == 'cred_3'
+    api.done()
+
+
+def test_rename_enabled_credential_fails(api, run_module, keys):
+    api.token().expect('GET', CREDS_PATH, body=[credential('cred_1', keys['one']['kid'], 'old')])
+    api.expect('GET', CLIENT_PATH, body=client_with(['cred_1']),
+               params={'fields': 'client_authentication_methods', 'include_fields': 'true'})
+    result = run_module(module, {'client_id': CLIENT, 'pem': keys['one']['public'], 'name': 'new'})
+    assert result['failed'] and 'is enabled (private_key_jwt)' in result['msg']
+    api.done()
+
+
+def test_rename_without_pem_fails(api, run_module):
+    api.token().expect('GET', CREDS_PATH, body=[credential('cred_1', 'kid_1111111111', 'old')])
+    api.expect('GET', CLIENT_PATH, body=client_with(None))
+    result = run_module(module, {'client_id': CLIENT, 'kid': 'kid_1111111111', 'alg': 'PS256'})
+    assert result['failed'] and 'give pem' in result['msg']
+
+
+def test_absent_four_ways(api, run_module, keys):
+    current = credential('cred_1', keys['one']['kid'])
+    args = {'client_id': CLIENT, 'pem': keys['one']['public'], 'state': 'absent'}
+    api.token().expect('GET', CREDS_PATH, body=[current]).expect('GET', CLIENT_PATH, body=client_with(['cred_2']))
+    result = run_module(module, args, check=True, diff=True)
+    assert result['changed'] and result['diff']['after'] == {} and result['diff']['before']['id'] == 'cred_1'
+    api.token().expect('GET', CREDS_PATH, body=[current]).expect('GET', CLIENT_PATH, body=client_with(None))
+    api.expect('DELETE', cred_path('cred_1'), 204)
+    assert run_module(module, args)['changed']
+    for check in (False, True):
+        api.token().expect('GET', CREDS_PATH, body=[])
+        assert not run_module(module, args, check=check)['changed']
+    api.done()
+
+
+def test_absent_enabled_needs_detach(api, run_module):
+    api.token().expect('GET', CREDS_PATH, body=[credential('cred_1', 'kid_1111111111')])
+    api.expect('GET', CLIENT_PATH, body=client_with(['cred_1', 'cred_2']))
+    result = run_module(module, {'client_id': CLIENT, 'credential_id': 'cred_1', 'state': 'absent'})
+    assert result['failed'] and 'detach=true' in result['msg']
+    api.done()
+
+
+def test_absent_detach(api, run_module):
+    args = {'client_id': CLIENT, 'credential_id': 'cred_1', 'state': 'absent', 'detach': True}
+    api.token().expect('GET', CREDS_PATH, body=[credential('cred_1', 'kid_1111111111')])
+    api.expect('GET', CLIENT_PATH, body=client_with(['cred_1', 'cred_2']))
+    result = run_module(module, args, check=True)
+    assert result['changed'] and result['detached_from'] == 'private_key_jwt'
+    api.token().expect('GET', CREDS_PATH, body=[credential('cred_1', 'kid_1111111111')])
+    api.expect('GET', CLIENT_PATH, body=client_with(['cred_1', 'cred_2']))
+    api.expect('PATCH', CLIENT_PATH, body={}, check=lambda r: api.json(r) == {
+        'client_authentication_methods': {'private_key_jwt': {'credentials': [{'id': 'cred_2'}]}}} or pytest.fail('b'))
+    api.expect('DELETE', cred_path('cred_1'), 204)
+    assert run_module(module, args)['changed']
+    api.done()
+
+
+def test_absent_detach_never_empties(api, run_module):
+    args = {'client_id': CLIENT, 'credential_id': 'cred_1', 'state': 'absent', 'detach': True}
+    api.token().expect('GET', CREDS_PATH, body=[credential('cred_1', 'kid_1111111111')])
+    api.expect('GET', CLIENT_PATH, body=client_with(['cred_1']))
+    result = run_module(module, args)
+    assert result['failed'] and 'allow_empty' in result['msg']
+    api.token().expect('GET', CREDS_PATH, body=[credential('cred_1', 'kid_1111111111')])
+    api.expect('GET', CLIENT_PATH, body=client_with(['cred_1']))
+    api.expect('PATCH', CLIENT_PATH, body={}, check=lambda r: api.json(r) == {
+        'client_authentication_methods': {'private_key_jwt': {'credentials': []}}} or pytest.fail('b'))
+    api.expect('DELETE', cred_path('cred_1'), 204)
+    assert run_module(module, dict(args, allow_empty=True))['changed']
+    api.done()
+
+
+def test_x509_cert_with_expiry_from_cert(api, run_module):
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    cert = certificate(key)
+    args = {'client_id': CLIENT, 'credential_type': 'x509_cert', 'pem': cert, 'parse_expiry_from_cert': True, 'name': 'c'}
+    api.token().expect('GET', CREDS_PATH, body=[])
+    result = run_module(module, args, check=True)
+    assert result['credential']['expires_at'] == '2030-01-31T00:00:00.000Z'
+    assert result['credential']['credential_type'] == 'x509_cert'
+
+    def body(request):
+        sent = api.json(request)
+        assert sent['parse_expiry_from_cert'] is True and 'expires_at' not in sent
+
+    kid = result['credential']['kid']
+    created = credential('cred_1', kid, 'c', ctype='x509_cert', expires_at='2030-01-31T00:00:00.000Z')
+    api.token().expect('GET', CREDS_PATH, body=[]).expect('POST', CREDS_PATH, 201, created, check=body)
+    assert run_module(module, args)['changed']
+    api.token().expect('GET', CREDS_PATH, body=[created])
+    assert not run_module(module, args)['changed']
+    api.token().expect('GET', CREDS_PATH, body=[dict(created, expires_at='2030-01-01T00:00:00.000Z')])
+    api.expect('PATCH', cred_path('cred_1'), 200, created)
+    assert run_module(module, args)['changed']
+    api.done()
+
+
+def test_x509_ec_certificate(api, run_module):
+    cert = certificate(ec.generate_private_key(ec.SECP384R1()))
+    api.token().expect('GET', CREDS_PATH, body=[])
+    result = run_module(module, {'client_id': CLIENT, 'credential_type': 'x509_cert', 'pem': cert}, check=True)
+    assert result['changed'] and result['credential']['credential_type'] == 'x509_cert'
+
+
+def test_public_key_type_with_certificate(api, run_module):
+    cert = certificate(rsa.generate_private_key(public_exponent=65537, key_size=2048))
+    api.token().expect('GET', CREDS_PATH, body=[])
+    result = run_module(module, {'client_id': CLIENT, 'pem': cert, 'parse_expiry_from_cert': True}, check=True)
+    assert result['credential']['expires_at'] == '2030-01-31T00:00:00.000Z'
+
+
+def test_cert_subject_dn(api, run_module):
+    args = {'client_id': CLIENT, 'credential_type': 'cert_subject_dn', 'subject_dn': 'CN=app', 'name': 'dn'}
+    created = dict(credential('cred_1', None, 'dn', alg=None, ctype='cert_subject_dn'), subject_dn='CN=app')
+    api.token().expect('GET', CREDS_PATH, body=[])
+    api.expect('POST', CREDS_PATH, 201, created, check=lambda r: api.json(r) == {
+        'credential_type': 'cert_subject_dn', 'name': 'dn', 'subject_dn': 'CN=app'} or pytest.fail('body'))
+    assert run_module(module, args)['changed']
+    api.token().expect('GET', CREDS_PATH, body=[created])
+    assert not run_module(module, args)['changed']
+    api.token().expect('GET', CREDS_PATH, body=[created]).expect('GET', CLIENT_PATH, body=client_with(None))
+    api.expect('DELETE', cred_path('cred_1'), 204)
+    api.expect('POST', CREDS_PATH, 201, dict(created, subject_dn='CN=other'))
+    assert run_module(module, dict(args, subject_dn='CN=other'))['changed']
+    api.done()
+
+
+def test_cert_subject_dn_needs_subject(api, run_module):
+    api.token().expect('GET', CREDS_PATH, body=[])
+    result = run_module(module, {'client_id': CLIENT, 'credential_type': 'cert_subject_dn', 'name': 'dn'})
+    assert result['failed'] and 'needs subject_dn' in result['msg']

@@ -1,0 +1,67 @@
+# Copyright: (c) 2026, keyops.auth0 contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+import base64
+import json
+
+import pytest
+
+from ansible_collections.keyops.auth0.plugins.modules import auth0_client_token as module
+from ansible_collections.keyops.auth0.tests.unit.utils import CLIENT, DOMAIN
+
+
+def jwt_part(token, index):
+    part = token.split('.')[index]
+    return json.loads(base64.urlsafe_b64decode(part + '=' * (-len(part) % 4)))
+
+
+def test_private_key(api, run_module, keys):
+    def check(request):
+        form = api.form(request)
+        assert form['audience'] == 'https://%s/api/v2/' % DOMAIN and form['client_id'] == CLIENT
+        assert jwt_part(form['client_assertion'], 0) == {'alg': 'PS256', 'typ': 'JWT'}
+        assert jwt_part(form['client_assertion'], 1)['aud'] == 'https://%s/' % DOMAIN
+
+    api.token('app-token', check=check)
+    result = run_module(module, {'client_id': CLIENT, 'private_key': keys['one']['private'], 'alg': 'PS256'},
+                        check=True)
+    assert not result['changed'] and result['kid'] == keys['one']['kid']
+    assert result['token_type'] == 'Bearer' and 'access_token' not in result
+    assert 'app-token' not in json.dumps(result)
+    api.done()
+
+
+def test_secret_with_audience_and_return_token(api, run_module):
+    api.token('app-token', check=lambda r: api.form(r)['audience'] == 'https://api.example.com/' or pytest.fail('aud'))
+    result = run_module(module, {'client_id': CLIENT, 'client_secret': 's3cr3t', 'audience': 'https://api.example.com/',
+                                 'return_token': True, 'auth0_token': 'ignored'})
+    assert result['access_token'] == 'app-token' and 'kid' not in result
+    assert result['audience'] == 'https://api.example.com/'
+    api.done()
+
+
+def test_given_kid_is_sent(api, run_module, keys):
+    api.token(check=lambda r: jwt_part(api.form(r)['client_assertion'], 0)['kid'] == 'custom_kid_1' or pytest.fail('k'))
+    result = run_module(module, {'client_id': CLIENT, 'private_key': keys['one']['private'], 'kid': 'custom_kid_1'})
+    assert result['kid'] == 'custom_kid_1'
+
+
+@pytest.mark.parametrize('which, message', [('public', 'private key'), ('bad_kid', 'kid must be')])
+def test_bad_private_key(api, run_module, keys, which, message):
+    args = {'client_id': CLIENT, 'private_key': keys['one']['private']}
+    if which == 'public':
+        args['private_key'] = keys['one']['public']
+    else:
+        args['kid'] = 'x'
+    result = run_module(module, args)
+    assert result['failed'] and message in result['msg'] and api.requests == []
+
+
+def test_refused_exchange(api, run_module, keys):
+    api.expect('POST', '/oauth/token', 401, {'error': 'invalid_client', 'error_description': 'Invalid signature'})
+    result = run_module(module, {'client_id': CLIENT, 'private_key': keys['one']['private']})
+    assert result['failed'] and 'invalid_client: Invalid signature' in result['msg']
+    assert result['api_error']['error_code'] == 'invalid_client'
+    assert keys['one']['private'] not in json.dumps(result)
