@@ -38,11 +38,11 @@ def keys():
 class Emulator:
     """A running `auth0-emulator serve` subprocess and an HTTP client verified with its CA."""
 
-    def __init__(self, *options, state_file=None):
+    def __init__(self, *options, state_file=None, port=0):
         self.options = list(options)
         if state_file:
             self.options += ['--state-file', str(state_file)]
-        cmd = [sys.executable, '-m', 'auth0_emulator.cli', 'serve', '--port', '0'] + self.options
+        cmd = [sys.executable, '-m', 'auth0_emulator.cli', 'serve', '--port', str(port)] + self.options
         self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)  # pylint: disable=consider-using-with
         line = self.proc.stdout.readline()
         if not line:

@@ -1,0 +1,133 @@
+# Copyright: (c) 2026, keyops.auth0 contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Rate limiting, latency, fault injection and the admin API."""
+
+import concurrent.futures
+import time
+
+import httpx
+import pytest
+
+from conftest import public_pem
+
+
+def test_rate_limit_headers_and_429(emu):
+    emu.admin('POST', 'config', json={'rate_limit': '1:3'})
+    emu.admin('POST', 'stats/reset')
+    answers = [emu.api('GET', '/api/v2/clients') for _ in range(4)]
+    assert [r.status_code for r in answers] == [200, 200, 200, 429]
+    for response in answers:
+        assert response.headers['x-ratelimit-limit'] == '3'
+        assert int(response.headers['x-ratelimit-reset']) >= int(time.time())
+    assert [int(r.headers['x-ratelimit-remaining']) for r in answers] == [2, 1, 0, 0]
+    limited = answers[-1]
+    assert limited.json() == {'statusCode': 429, 'error': 'Too Many Requests', 'message': 'Global limit has been reached',
+                              'errorCode': 'too_many_requests'}
+    assert int(limited.headers['retry-after']) >= 1
+    assert emu.admin('GET', 'stats').json()['rate_limited'] == 1
+    # /oauth/token has its own bucket of the same size
+    tokens = [emu.secret_token() for _ in range(4)]
+    assert [r.status_code for r in tokens] == [200, 200, 200, 429]
+    assert tokens[-1].json() == {'error': 'too_many_requests', 'error_description': 'Global limit has been reached'}
+    # refill: one token per second
+    time.sleep(1.05)
+    assert emu.api('GET', '/api/v2/clients').status_code == 200
+
+
+def test_latency_overlaps_for_parallel_requests(emu):
+    emu.admin('POST', 'config', json={'latency_ms': 300})
+    token = emu.token()
+
+    def call(_):
+        started = time.monotonic()
+        with httpx.Client(base_url=emu.url, verify=emu.verify) as client:
+            status = client.get('/api/v2/clients', headers={'Authorization': 'Bearer ' + token}).status_code
+        return status, time.monotonic() - started
+    started = time.monotonic()
+    with concurrent.futures.ThreadPoolExecutor(8) as pool:
+        results = list(pool.map(call, range(8)))
+    wall = time.monotonic() - started
+    assert all(status == 200 and took >= 0.3 for status, took in results)
+    assert wall < 1.5, wall  # sequential would be >= 2.4 s
+    # the admin API is not slowed down
+    started = time.monotonic()
+    emu.admin('GET', 'stats')
+    assert time.monotonic() - started < 0.25
+
+
+def test_fault_status_body_headers_and_count(emu, keys):
+    client_id = emu.new_client()['client_id']
+    fault = {'method': 'POST', 'path': '^/api/v2/clients/[^/]+/credentials$', 'count': 2, 'status': 503,
+             'headers': {'Retry-After': '7'}}
+    assert emu.admin('POST', 'faults', json=fault).status_code == 201
+    assert emu.admin('GET', 'faults').json()[0]['count'] == 2
+    assert emu.api('GET', '/api/v2/clients/%s/credentials' % client_id).status_code == 200  # method does not match
+    first, second = emu.add_credential(client_id, keys[0]), emu.add_credential(client_id, keys[0])
+    for response in (first, second):
+        assert response.status_code == 503 and response.headers['retry-after'] == '7'
+        assert response.json() == {'statusCode': 503, 'error': 'Service Unavailable', 'message': 'Service Unavailable'}
+    assert emu.admin('GET', 'faults').json() == []
+    assert emu.add_credential(client_id, keys[0]).status_code == 201
+    # custom body, then clearing
+    emu.admin('POST', 'faults', json={'path': '^/oauth/token$', 'count': 5, 'status': 500, 'body': {'error': 'server_error'}})
+    response = emu.secret_token()
+    assert response.status_code == 500 and response.json() == {'error': 'server_error'}
+    assert emu.admin('DELETE', 'faults').status_code == 204
+    assert emu.secret_token().status_code == 200
+    stats = emu.admin('GET', 'stats').json()
+    assert stats['faults_applied'] == 3
+    assert {'method': 'POST', 'route': '/api/v2/clients/{id}/credentials', 'status': 503, 'count': 2} in stats['requests']
+
+
+def test_fault_delay_then_normal_answer(emu):
+    emu.admin('POST', 'faults', json={'method': 'GET', 'path': '^/api/v2/clients$', 'delay_ms': 400})
+    started = time.monotonic()
+    response = emu.api('GET', '/api/v2/clients')
+    assert response.status_code == 200 and time.monotonic() - started >= 0.4
+    started = time.monotonic()
+    assert emu.api('GET', '/api/v2/clients').status_code == 200
+    assert time.monotonic() - started < 0.3
+
+
+def test_fault_drop_closes_without_answer_and_does_nothing(emu):
+    emu.admin('POST', 'faults', json={'method': 'POST', 'path': '^/api/v2/clients$', 'drop': True})
+    with pytest.raises((httpx.RemoteProtocolError, httpx.ReadError)):
+        emu.api('POST', '/api/v2/clients', json={'name': 'dropped'})
+    names = [c['name'] for c in emu.api('GET', '/api/v2/clients').json()]
+    assert 'dropped' not in names
+    assert emu.api('POST', '/api/v2/clients', json={'name': 'kept'}).status_code == 201
+    assert any(e['status'] == 'dropped' for e in emu.admin('GET', 'log').json())
+
+
+def test_fault_validation(emu):
+    assert emu.admin('POST', 'faults', json={'path': '(', 'status': 500}).status_code == 400
+    assert emu.admin('POST', 'faults', json={'path': '.*'}).status_code == 400
+    assert emu.admin('POST', 'faults', json={'status': 500, 'what': 1}).status_code == 400
+
+
+def test_admin_refuses_tokens_and_reset_keeps_management_client(emu):
+    assert emu.admin('GET', 'stats', headers={'Authorization': 'Bearer ' + emu.token()}).status_code == 400
+    emu.new_client('to-be-reset')
+    assert emu.admin('POST', 'reset').status_code == 200
+    state = emu.admin('GET', 'state').json()
+    assert list(state['clients']) == [emu.ready['management_client_id']]
+    assert 'signing_key' not in state
+    assert emu.secret_token().status_code == 200
+
+
+def test_seed_over_http(emu, keys):
+    spec = {'clients': [{'name': 'fleet-1', 'credentials': [
+        {'credential_type': 'public_key', 'name': 'old', 'pem': public_pem(keys[0]), 'created_at': '2024-01-01T00:00:00Z'},
+        {'credential_type': 'public_key', 'name': 'spare', 'pem': public_pem(keys[1])}],
+        'private_key_jwt': [0], 'grants': [{'scope': ['read:clients']}]},
+        {'name': 'secret-app'}]}
+    response = emu.admin('POST', 'seed', json=spec)
+    assert response.status_code == 201
+    out = response.json()
+    seeded = out['clients'][0]
+    assert len(seeded['credentials']) == 2 and len(seeded['grants']) == 1
+    creds = emu.api('GET', '/api/v2/clients/%s/credentials' % seeded['client_id']).json()
+    assert creds[0]['created_at'] == '2024-01-01T00:00:00.000Z'
+    assert emu.assertion_token(emu.assertion(keys[0], seeded['client_id'])).status_code == 200
+    assert emu.assertion_token(emu.assertion(keys[1], seeded['client_id'])).status_code == 401
+    assert emu.admin('POST', 'seed', json={'clients': [{'name': 'x', 'credentials': [{'pem': 'junk'}]}]}).status_code == 400
