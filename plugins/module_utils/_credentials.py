@@ -124,9 +124,9 @@ def resolve_reference(reference, credentials):
         if len(found) == 1:
             return found[0]
         if len(found) > 1:
-            raise CredentialReferenceError('The reference %r is ambiguous: %d credentials have the %s %r (ids %s); '
-                                  'refer to one by id or kid.'
-                                  % (describe_reference(reference), len(found), key, value,
-                                     ', '.join(sorted(c.get('id') or '?' for c in found))))
-    raise CredentialReferenceError('No credential of the client matches %r (looked at %s).'
-                          % (describe_reference(reference), ', '.join(orders)))
+            ids = ', '.join(sorted(c.get('id') or '?' for c in found))
+            raise CredentialReferenceError(
+                'The reference %r is ambiguous: %d credentials have the %s %r (ids %s); refer to one by id or kid.'
+                % (describe_reference(reference), len(found), key, value, ids))
+    raise CredentialReferenceError(
+        'No credential of the client matches %r (looked at %s).' % (describe_reference(reference), ', '.join(orders)))

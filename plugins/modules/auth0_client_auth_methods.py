@@ -17,7 +17,7 @@ description:
   - References are resolved against the credentials of the client before anything is written, and every
     limit is checked before any call when it can be, else before any write.
 author:
-  - keyops.auth0 contributors
+  - keyops.auth0 contributors (@keyops)
 extends_documentation_fragment:
   - keyops.auth0.auth0
   - keyops.auth0.auth0.attributes

@@ -17,7 +17,7 @@ description:
   - Creating a credential does not enable it; use M(keyops.auth0.auth0_client_auth_methods) for that.
   - A run that changes nothing reads the credential list once, plus one token request unless O(auth0_token) is set.
 author:
-  - keyops.auth0 contributors
+  - keyops.auth0 contributors (@keyops)
 extends_documentation_fragment:
   - keyops.auth0.auth0
   - keyops.auth0.auth0.attributes

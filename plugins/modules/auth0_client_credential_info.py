@@ -14,7 +14,7 @@ description:
     whether it is enabled, for which authentication method, and the days left until it expires.
   - Changes nothing.
 author:
-  - keyops.auth0 contributors
+  - keyops.auth0 contributors (@keyops)
 extends_documentation_fragment:
   - keyops.auth0.auth0
   - keyops.auth0.auth0.attributes

@@ -18,7 +18,7 @@ description:
   - The management access options of the action group (O(auth0_client_id), O(auth0_client_secret),
     O(auth0_client_assertion_private_key), O(auth0_token)) are accepted, so that group defaults apply, but not used.
 author:
-  - keyops.auth0 contributors
+  - keyops.auth0 contributors (@keyops)
 extends_documentation_fragment:
   - keyops.auth0.auth0
   - keyops.auth0.auth0.attributes

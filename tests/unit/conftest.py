@@ -66,4 +66,3 @@ def keys():
         made[name] = {'private': private, 'public': _keys.public_key_pem(private),
                       'kid': _keys.kid_for_public_key(private)}
     return made
-

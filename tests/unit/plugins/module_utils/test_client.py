@@ -255,8 +255,8 @@ def test_list_clients_pages():
     page0 = {'start': 0, 'limit': 100, 'total': 101, 'clients': [{'client_id': str(i)} for i in range(100)]}
     page1 = {'start': 100, 'limit': 100, 'total': 101, 'clients': [{'client_id': '100'}]}
     api = Api().token()
-    api.expect('GET', '/api/v2/clients', body=page0, params={'page': '0', 'per_page': '100', 'include_totals': 'true',
-                                                               'fields': 'client_id', 'include_fields': 'true'})
+    api.expect('GET', '/api/v2/clients', body=page0, params={
+        'page': '0', 'per_page': '100', 'include_totals': 'true', 'fields': 'client_id', 'include_fields': 'true'})
     api.expect('GET', '/api/v2/clients', body=page1)
     api.expect('GET', '/api/v2/clients', body=[{'client_id': 'a'}])
     client = make(api)

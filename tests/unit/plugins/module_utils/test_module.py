@@ -43,8 +43,8 @@ def test_env_token_wins(api, run_module, monkeypatch):
     api.expect('GET', CLIENT_PATH, body=client_with(None),
                check=lambda r: r.headers['authorization'] == 'Bearer env-token' or pytest.fail('auth'))
     api.expect('GET', CREDS_PATH, body=[])
-    result = run_module(info, {'client_id': CLIENT, 'auth0_domain': 'tenant.example.com',
-                                'auth0_client_id': 'x', 'auth0_client_secret': 'y'}, connection=False)
+    args = {'client_id': CLIENT, 'auth0_domain': 'tenant.example.com', 'auth0_client_id': 'x', 'auth0_client_secret': 'y'}
+    result = run_module(info, args, connection=False)
     assert not result.get('failed')
     api.done()
 
