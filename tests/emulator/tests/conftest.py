@@ -32,7 +32,7 @@ def public_pem(key, fmt='spki'):
 @pytest.fixture(scope='session')
 def keys():
     """Six RSA 2048 private keys, generated once."""
-    return [rsa.generate_private_key(public_exponent=65537, key_size=2048) for _ in range(6)]
+    return [rsa.generate_private_key(public_exponent=65537, key_size=2048) for dummy in range(6)]
 
 
 class Emulator:

@@ -3,6 +3,8 @@
 """The serve command: ready line, TLS, signals, state file, flags."""
 
 import json
+import os
+import shutil
 import signal
 import ssl
 import subprocess
@@ -33,7 +35,7 @@ def test_ready_line_and_tls_verified_with_the_printed_ca(server):
         httpx.get(ready['url'] + '/__emulator__/info', timeout=10)
 
 
-def test_plain_http_and_sigint(tmp_path):
+def test_plain_http_and_sigint():
     emu = Emulator()
     assert emu.ready['url'].startswith('http://127.0.0.1:') and emu.ready['ca_path'] is None
     assert emu.secret_token().status_code == 200
@@ -61,7 +63,7 @@ def test_rate_limit_and_latency_flags():
     try:
         token = emu.token()
         started = time.monotonic()
-        statuses = [emu.api('GET', '/api/v2/clients', token=token).status_code for _ in range(3)]
+        statuses = [emu.api('GET', '/api/v2/clients', token=token).status_code for dummy in range(3)]
         assert statuses == [200, 200, 429]
         assert time.monotonic() - started >= 0.45
         assert emu.admin('GET', 'config').json()['rate_limit'] == '2:2'
@@ -124,3 +126,11 @@ def test_restart_on_another_port_moves_the_management_audience(tmp_state):
         assert second.api('GET', '/api/v2/clients').status_code == 200
     finally:
         second.stop()
+
+
+def test_console_script_is_installed_beside_the_interpreter():
+    script = shutil.which('auth0-emulator', path=os.path.dirname(sys.executable))
+    if script is None:
+        pytest.skip('auth0-emulator is not installed in this environment (pip install -e tests/emulator)')
+    result = subprocess.run([script, 'serve', '--help'], capture_output=True, text=True, timeout=30, check=False)
+    assert result.returncode == 0 and '--state-file' in result.stdout

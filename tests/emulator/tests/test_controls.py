@@ -14,7 +14,7 @@ from conftest import public_pem
 def test_rate_limit_headers_and_429(emu):
     emu.admin('POST', 'config', json={'rate_limit': '1:3'})
     emu.admin('POST', 'stats/reset')
-    answers = [emu.api('GET', '/api/v2/clients') for _ in range(4)]
+    answers = [emu.api('GET', '/api/v2/clients') for dummy in range(4)]
     assert [r.status_code for r in answers] == [200, 200, 200, 429]
     for response in answers:
         assert response.headers['x-ratelimit-limit'] == '3'
@@ -26,7 +26,7 @@ def test_rate_limit_headers_and_429(emu):
     assert int(limited.headers['retry-after']) >= 1
     assert emu.admin('GET', 'stats').json()['rate_limited'] == 1
     # /oauth/token has its own bucket of the same size
-    tokens = [emu.secret_token() for _ in range(4)]
+    tokens = [emu.secret_token() for dummy in range(4)]
     assert [r.status_code for r in tokens] == [200, 200, 200, 429]
     assert tokens[-1].json() == {'error': 'too_many_requests', 'error_description': 'Global limit has been reached'}
     # refill: one token per second
@@ -38,7 +38,7 @@ def test_latency_overlaps_for_parallel_requests(emu):
     emu.admin('POST', 'config', json={'latency_ms': 300})
     token = emu.token()
 
-    def call(_):
+    def call(dummy):
         started = time.monotonic()
         with httpx.Client(base_url=emu.url, verify=emu.verify) as client:
             status = client.get('/api/v2/clients', headers={'Authorization': 'Bearer ' + token}).status_code

@@ -276,12 +276,12 @@ def test_grant_rules(tenant, client_id):  # pylint: disable=redefined-outer-name
 def test_state_round_trip(tmp_path, keys):
     path = str(tmp_path / 'state.json')
     first = Tenant(URL, state_path=path)
-    client_id = first.create_client({'name': 'persisted'})['client_id']
-    cred = first.create_credential(client_id, {'credential_type': 'public_key', 'pem': public_pem(keys[0]), 'expires_at': '2030-01-01T00:00:00Z'})
+    persisted = first.create_client({'name': 'persisted'})['client_id']
+    cred = first.create_credential(persisted, {'credential_type': 'public_key', 'pem': public_pem(keys[0]), 'expires_at': '2030-01-01T00:00:00Z'})
     second = Tenant('https://127.0.0.1:5555', state_path=path)
     assert second.management_client_id == first.management_client_id
     assert second.management_client_secret == first.management_client_secret
-    assert second.get_credential(client_id, cred['id']) == first.get_credential(client_id, cred['id'])
+    assert second.get_credential(persisted, cred['id']) == first.get_credential(persisted, cred['id'])
     # the management grant follows the new URL
     assert [g['audience'] for g in second.list_grants(client_id=second.management_client_id)] == ['https://127.0.0.1:5555/api/v2/']
     with pytest.raises(ValueError):

@@ -35,17 +35,17 @@ def build_parser():
     """The argument parser."""
     parser = argparse.ArgumentParser(prog='auth0-emulator', description='A stateful emulator of an Auth0 tenant for tests.')
     sub = parser.add_subparsers(dest='command', required=True)
-    serve = sub.add_parser('serve', help='serve the Management API, /oauth/token and /__emulator__/')
-    serve.add_argument('--port', type=int, required=True, help='TCP port; 0 picks a free one (reported on the ready line)')
-    serve.add_argument('--host', default='127.0.0.1', help='address to listen on (default 127.0.0.1)')
-    serve.add_argument('--tls', action='store_true', help='serve HTTPS with a generated CA and server certificate')
-    serve.add_argument('--latency-ms', type=int, default=0, help='added latency of every API call, in milliseconds')
-    serve.add_argument('--rate-limit', default=None, metavar='RPS:BURST', help='token bucket rate limit (off by default)')
-    serve.add_argument('--token-ttl', type=int, default=86400, help='lifetime of issued access tokens in seconds')
-    serve.add_argument('--state-file', default=None, help='persist state here (atomically, after each change) and reload it')
-    serve.add_argument('--management-client-id', default=None, help='id of the management client (generated if not given)')
-    serve.add_argument('--management-client-secret', default=None, help='secret of the management client (generated if not given)')
-    serve.add_argument('--log-level', default='warning', choices=('debug', 'info', 'warning', 'error'), help='stderr log level')
+    serve_cmd = sub.add_parser('serve', help='serve the Management API, /oauth/token and /__emulator__/')
+    serve_cmd.add_argument('--port', type=int, required=True, help='TCP port; 0 picks a free one (reported on the ready line)')
+    serve_cmd.add_argument('--host', default='127.0.0.1', help='address to listen on (default 127.0.0.1)')
+    serve_cmd.add_argument('--tls', action='store_true', help='serve HTTPS with a generated CA and server certificate')
+    serve_cmd.add_argument('--latency-ms', type=int, default=0, help='added latency of every API call, in milliseconds')
+    serve_cmd.add_argument('--rate-limit', default=None, metavar='RPS:BURST', help='token bucket rate limit (off by default)')
+    serve_cmd.add_argument('--token-ttl', type=int, default=86400, help='lifetime of issued access tokens in seconds')
+    serve_cmd.add_argument('--state-file', default=None, help='persist state here (atomically, after each change) and reload it')
+    serve_cmd.add_argument('--management-client-id', default=None, help='id of the management client (generated if not given)')
+    serve_cmd.add_argument('--management-client-secret', default=None, help='secret of the management client (generated if not given)')
+    serve_cmd.add_argument('--log-level', default='warning', choices=('debug', 'info', 'warning', 'error'), help='stderr log level')
     return parser
 
 

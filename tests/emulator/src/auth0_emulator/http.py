@@ -47,7 +47,7 @@ async def drop_connection(send):
         raise ConnectionAbortedError('fault injection: connection dropped')
     transport.abort() if hasattr(transport, 'abort') else transport.close()  # pylint: disable=expression-not-assigned
     # let the server notice the disconnection before the app returns (no 500 is then sent)
-    for _ in range(3):
+    for dummy in range(3):
         await asyncio.sleep(0)
 
 
@@ -66,7 +66,7 @@ class EmulatorMiddleware:
     def route_template(self, scope):
         """The route path template matching a request ('(unmatched)' if none)."""
         for route in self.app.routes:
-            match, _ = route.matches(scope)
+            match, dummy = route.matches(scope)
             if match != Match.NONE:
                 return route.path
         return '(unmatched)'
@@ -243,7 +243,7 @@ async def list_clients(request):
     query_bool(params, 'is_first_party', False)
     app_type = params['app_type'].split(',') if params.get('app_type') else None
     tenant = request.app.state.tenant
-    records, total = tenant.list_clients(page, per_page, totals, app_type)
+    records, total = tenant.list_clients(page, per_page, app_type)
     clients = [select_fields(tenant.render_client(c, show_secret(claims)), params) for c in records]
     if totals:
         return JSONResponse({'start': page * per_page, 'limit': per_page, 'length': len(clients), 'total': total, 'clients': clients})
@@ -367,7 +367,7 @@ def basic_credentials(request):
     if not header.lower().startswith('basic '):
         return None
     try:
-        user, _, password = base64.b64decode(header[6:].strip(), validate=True).decode('utf-8').partition(':')
+        user, dummy, password = base64.b64decode(header[6:].strip(), validate=True).decode('utf-8').partition(':')
     except (binascii.Error, UnicodeDecodeError) as exc:
         raise OAuthError(400, 'invalid_request', 'Malformed Authorization header') from exc
     return urllib.parse.unquote(user), urllib.parse.unquote(password)

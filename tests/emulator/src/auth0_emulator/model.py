@@ -135,7 +135,7 @@ def client_not_found():
 
 def random_string(length, alphabet=BASE62):
     """A cryptographically random string."""
-    return ''.join(secrets.choice(alphabet) for _ in range(length))
+    return ''.join(secrets.choice(alphabet) for dummy in range(length))
 
 
 def b64url(data):
@@ -620,7 +620,7 @@ class Tenant:
             raise invalid_body('A client needs a token_endpoint_auth_method when client_authentication_methods is null',
                                'token_endpoint_auth_method')
 
-    def list_clients(self, page=0, per_page=50, include_totals=False, app_type=None):
+    def list_clients(self, page=0, per_page=50, app_type=None):
         """Clients in creation order, one page; (rendered list, total)."""
         with self._lock:
             clients = [c for c in self.clients.values() if app_type is None or c['app_type'] in app_type]
@@ -763,7 +763,7 @@ class Tenant:
                 raise invalid_body('No enum match for: "%s"' % alg, prop_prefix + 'alg')
             kid = body.get('kid', rsa_thumbprint(public_key))
             if not KID_RE.match(kid):
-                raise invalid_body('String does not match pattern: ^[0-9a-zA-Z_-]{10,64}$', prop_prefix + 'kid')
+                raise invalid_body('String does not match pattern: ' + KID_RE.pattern, prop_prefix + 'kid')
         elif public_key is not None and not isinstance(public_key, (rsa.RSAPublicKey, ec.EllipticCurvePublicKey)):
             raise invalid_body('Unsupported certificate key type', prop_prefix + 'pem')
         expires_at = None
