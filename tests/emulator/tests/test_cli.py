@@ -59,14 +59,14 @@ def test_given_management_client_and_short_token_ttl():
 
 
 def test_rate_limit_and_latency_flags():
-    emu = Emulator('--rate-limit', '2:2', '--latency-ms', '150')
+    emu = Emulator('--rate-limit', '0.5:2', '--latency-ms', '150')
     try:
         token = emu.token()
         started = time.monotonic()
         statuses = [emu.api('GET', '/api/v2/clients', token=token).status_code for dummy in range(3)]
         assert statuses == [200, 200, 429]
         assert time.monotonic() - started >= 0.45
-        assert emu.admin('GET', 'config').json()['rate_limit'] == '2:2'
+        assert emu.admin('GET', 'config').json()['rate_limit'] == '0.5:2'
     finally:
         emu.stop()
 

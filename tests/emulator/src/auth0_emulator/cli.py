@@ -104,7 +104,9 @@ def serve(args):
         ssl_options = {'ssl_certfile': cert_path, 'ssl_keyfile': key_path}
     app = create_app(tenant, Controls(args.latency_ms, rate_limit))
     config = uvicorn.Config(app, lifespan='off', access_log=False, log_config=None, log_level=args.log_level,
-                            timeout_graceful_shutdown=5, **ssl_options)
+                            timeout_graceful_shutdown=1, **ssl_options)
+    # a short graceful shutdown: an idle keep-alive TLS connection whose client does not answer
+    # the TLS close would otherwise hold the stop for the whole timeout
     server = uvicorn.Server(config)
 
     def stop(_signum, _frame):
