@@ -91,6 +91,7 @@ def test_restart_with_state_file_keeps_everything(tmp_state, keys):
     before = {'client': first.api('GET', '/api/v2/clients/%s' % client_id).json(),
               'creds': first.api('GET', '/api/v2/clients/%s/credentials' % client_id).json()}
     ready = first.ready
+    old_token = first.token()
     assert first.stop() == 0
 
     second = Emulator('--tls', state_file=tmp_state, port=port)
@@ -98,7 +99,7 @@ def test_restart_with_state_file_keeps_everything(tmp_state, keys):
         assert second.ready['management_client_id'] == ready['management_client_id']
         assert second.ready['management_client_secret'] == ready['management_client_secret']
         assert second.ready['ca_path'] == ready['ca_path']  # the CA lives next to the state file and is reused
-        assert second.api('GET', '/api/v2/clients/%s' % client_id).json() == before['client']
+        assert second.api('GET', '/api/v2/clients/%s' % client_id, token=old_token).json() == before['client']
         assert second.api('GET', '/api/v2/clients/%s/credentials' % client_id).json() == before['creds']
         assert second.api('GET', '/api/v2/client-grants', params={'client_id': client_id}).json() == [grant]
         # the used jti is remembered across the restart
