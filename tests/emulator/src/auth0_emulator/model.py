@@ -383,6 +383,7 @@ class Tenant:
         self.grants = {}
         self.used_jtis = {}
         self.counters = collections.Counter()
+        self._last_prune = 0.0
         loaded = False
         if state_path and os.path.exists(state_path):
             with open(state_path, encoding='utf-8') as handle:
@@ -1114,9 +1115,12 @@ class Tenant:
             raise refuse('jti is required')
         if len(jti) > MAX_JTI:
             raise refuse('jti must be at most %d characters' % MAX_JTI)
-        for old, old_exp in list(self.used_jtis.items()):
-            if old_exp < now - CLOCK_SKEW:
-                del self.used_jtis[old]
+        if now - self._last_prune >= 1 or now < self._last_prune:
+            # forget jtis whose assertion has expired (at most once a second: the scan is O(n))
+            self._last_prune = now
+            for old, old_exp in list(self.used_jtis.items()):
+                if old_exp < now - CLOCK_SKEW:
+                    del self.used_jtis[old]
         # UNVERIFIED (stricter): a jti is single use across the whole tenant, not only per client
         if jti in self.used_jtis:
             raise refuse('jti has already been used')
