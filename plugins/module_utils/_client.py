@@ -301,7 +301,7 @@ class Auth0Client:
         if isinstance(last_error, httpx.Response):
             raise _error_from_response(last_error, method, path, attempts)
         name = type(last_error).__name__
-        raise Auth0Error('No answer (%s) after %d attempts; giving up.' % (name, attempts),
+        raise Auth0Error('No answer (%s); giving up.' % name,
                          error='timeout' if isinstance(last_error, httpx.TimeoutException) else 'connection error',
                          method=method, path=path, attempts=attempts)
 

@@ -192,7 +192,7 @@ def test_transport_errors_give_up():
     api = Api().token()
     for dummy in range(2):
         api.expect('GET', CREDS_PATH, exc=httpx.ReadTimeout('slow'))
-    with pytest.raises(Auth0Error, match='No answer \\(ReadTimeout\\) after 2 attempts') as info:
+    with pytest.raises(Auth0Error, match='after 2 attempts: timeout: No answer \\(ReadTimeout\\); giving up') as info:
         make(api, retries=1).list_credentials(CLIENT)
     assert info.value.error == 'timeout'
     api.expect('GET', CREDS_PATH, exc=httpx.ConnectError('refused'))
