@@ -158,7 +158,7 @@ def load_private_key(pem):
     _require_cryptography()
     text = _text(pem)
     if not is_private_key_pem(text):
-        raise ValueError('A PEM private key (BEGIN PRIVATE KEY or BEGIN RSA PRIVATE KEY) is needed.')
+        raise ValueError('An unencrypted RSA private key in PEM form (PKCS#8 or PKCS#1) is needed here.')
     _load_any_public(text)
     key = serialization.load_pem_private_key(text.encode('ascii', 'replace'), password=None)
     _check_rsa(key.public_key())

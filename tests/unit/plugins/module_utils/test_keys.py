@@ -157,7 +157,7 @@ def test_load_certificate_needs_certificate(keys):
 
 def test_load_private_key(keys):
     assert _keys.load_private_key(keys['one']['private']).key_size == 2048
-    with pytest.raises(ValueError, match='private key .* is needed'):
+    with pytest.raises(ValueError, match='private key in PEM form .* is needed'):
         _keys.load_private_key(keys['one']['public'])
     encrypted = rsa.generate_private_key(public_exponent=65537, key_size=2048).private_bytes(
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
