@@ -56,6 +56,16 @@ options:
     type: list
     elements: str
     default: []
+  outside_batch:
+    description:
+      - Hosts that use the client but are not in the current batch of the play (the play keyword C(serial) split
+        them). When there is one, the plan is V(blocked): every host of a client must take part in the same run.
+    type: list
+    elements: str
+    default: []
+  credential_name:
+    description: The name the new credential will get; it must start with O(name_prefix).
+    type: str
   force:
     description: Rotate even when no other trigger applies.
     type: bool
@@ -76,6 +86,16 @@ options:
     description: Whether a client that authenticates with a client secret may be switched to Private Key JWT.
     type: bool
     default: false
+  retire:
+    description: Whether credentials of earlier keys are retired. When false, remaining ones do not make the plan V(finish).
+    type: bool
+    default: true
+  keep_backups:
+    description:
+      - How many key backups each host keeps. When a host has more (a run stopped before it pruned them), the plan
+        is V(finish). A negative value ignores backups.
+    type: int
+    default: -1
   now:
     description: The current time (ISO 8601), for tests. Defaults to the clock of the controller.
     type: str
@@ -253,6 +273,13 @@ def plan(params, now):
                       % ', '.join(failed))
     if not hosts:
         errors.append('no host uses the client')
+    if params['outside_batch']:
+        errors.append('hosts %s use the client but are not in this batch of the play: do not split the hosts of a client '
+                      'with the play keyword serial; use credential_rotation_serial to promote the key a few hosts at a '
+                      'time' % ', '.join(params['outside_batch']))
+    if params['credential_name'] is not None and not params['credential_name'].startswith(params['name_prefix']):
+        errors.append('the credential name %r does not start with the name prefix %r, the mark by which the role '
+                      'recognises the credentials it created' % (params['credential_name'], params['name_prefix']))
     if method in OTHER_METHODS:
         errors.append('the client authenticates with %s; this role only rotates %s keys' % (method, METHOD))
 
@@ -292,6 +319,8 @@ def plan(params, now):
         if kid not in held:
             candidates.append(credential)
 
+    crowded = [name for name, host in sorted(params['hosts'].items()) if params['keep_backups'] >= 0
+               and len((host or {}).get('backups') or []) > params['keep_backups']]
     if result['action'] in ('rotate', 'resume'):
         if method not in (METHOD,) + OTHER_METHODS:
             result['secret_switch'] = True
@@ -300,10 +329,13 @@ def plan(params, now):
                               'and every application that still uses the secret stops working at that moment. Set '
                               'credential_rotation_allow_secret_switch: true to do that.' % (method or 'no method', METHOD))
         result['free'] = choose_free(result, credentials, enabled, candidates, target_credential, errors)
-    elif result['action'] == 'none' and result['retire'] and target and target in enabled_kids:
+    elif result['action'] == 'none' and target and target in enabled_kids and (result['retire'] and params['retire'] or crowded):
         result['action'] = 'finish'
-        result['reasons'].append('every host uses the enabled key %s; %d credential(s) of earlier keys remain'
-                                 % (target, len(result['retire'])))
+        if result['retire'] and params['retire']:
+            result['reasons'].append('every host uses the enabled key %s; %d credential(s) of earlier keys remain'
+                                     % (target, len(result['retire'])))
+        if crowded:
+            result['reasons'].append('hosts %s keep more than %d backups' % (', '.join(crowded), params['keep_backups']))
     elif result['action'] == 'none':
         result['retire'] = []
         result['reasons'].append('every host uses the enabled key %s, which is neither expiring nor too old'
@@ -345,11 +377,15 @@ def main():
             client=dict(type='dict', required=True),
             hosts=dict(type='dict', required=True),
             failed_hosts=dict(type='list', elements='str', default=[]),
+            outside_batch=dict(type='list', elements='str', default=[]),
+            credential_name=dict(type='str'),
             force=dict(type='bool', default=False),
             rotate_before_days=dict(type='int', default=30),
             max_age_days=dict(type='int', default=0),
             name_prefix=dict(type='str', default='keyops-rotation'),
             allow_secret_switch=dict(type='bool', default=False),
+            keep_backups=dict(type='int', default=-1),
+            retire=dict(type='bool', default=True),
             now=dict(type='str'),
         ),
         supports_check_mode=True,

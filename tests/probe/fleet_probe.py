@@ -51,6 +51,7 @@ class Probe:
     def __init__(self, args):
         self.args = args
         self.stop = False
+        self.cache = None
         self.stats = {'pid': os.getpid(), 'host': args.name, 'key': args.key, 'client_id': args.client_id,
                       'started': time.time(), 'updated': None, 'stopped': False, 'requests': 0,
                       'succeeded': 0, 'failed': 0, 'retried': 0, 'unreadable_key': 0,
@@ -63,10 +64,14 @@ class Probe:
         return self.stats['kids'].setdefault(kid, {'succeeded': 0, 'failed': 0, 'first_success': None, 'last_success': None})
 
     def read_key(self):
+        """Read the key file now; parse it again only when its bytes changed (parsing RSA keys is slow)."""
         with open(self.args.key, 'rb') as handle:
             data = handle.read()
-        key = serialization.load_pem_private_key(data, password=None)
-        return key, thumbprint(key)
+        digest = hashlib.sha256(data).digest()
+        if self.cache is None or self.cache[0] != digest:
+            key = serialization.load_pem_private_key(data, password=None)
+            self.cache = (digest, key, thumbprint(key))
+        return self.cache[1], self.cache[2]
 
     def assertion(self, key, kid):
         now = int(time.time())

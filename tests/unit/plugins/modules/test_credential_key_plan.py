@@ -1,0 +1,182 @@
+# Copyright: (c) 2026, keyops.auth0 contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from ansible.module_utils.testing import patch_module_args
+
+from ansible_collections.keyops.auth0.plugins.modules import credential_key_plan
+
+NOW = '2026-06-01T00:00:00Z'
+
+
+def cred(ident, kid, enabled=False, name='manual', created='2026-05-01T00:00:00.000Z', days=300, method=None):
+    return {'id': ident, 'kid': kid, 'name': name, 'enabled': enabled, 'created_at': created,
+            'method': method or ('private_key_jwt' if enabled else None), 'days_until_expiry': days,
+            'expires_at': None}
+
+
+def client(*credentials, method='private_key_jwt'):
+    return {'client_id': 'app', 'authentication_method': method, 'credentials': list(credentials)}
+
+
+def host(live=None, staged=None, backups=(), metadata=None):
+    return {'key': {'exists': bool(live), 'kid': live}, 'staged': {'exists': bool(staged), 'kid': staged},
+            'backups': [{'path': 'b%d' % i, 'kid': k} for i, k in enumerate(backups)], 'metadata': metadata}
+
+
+def run(capsys, cli, hosts, **params):
+    args = dict(client=cli, hosts=hosts, now=NOW, **params)
+    with patch_module_args(args):
+        with pytest.raises(SystemExit):
+            credential_key_plan.main()
+    result = json.loads(capsys.readouterr().out)
+    assert result['changed'] is False
+    return result
+
+
+def ids(items):
+    return sorted(i['id'] for i in items)
+
+
+def test_nothing_to_do_when_hosts_hold_the_enabled_key(capsys):
+    result = run(capsys, client(cred('c1', 'K1', enabled=True)), {'h1': host('K1'), 'h2': host('K1')})
+    assert result['action'] == 'none'
+    assert result['target_kid'] == 'K1'
+    assert 'neither expiring nor too old' in result['reasons'][0]
+    assert result['retire'] == [] and result['free'] == []
+
+
+def test_force_rotates_and_retires_the_current_credential(capsys):
+    result = run(capsys, client(cred('c1', 'K1', enabled=True)), {'h1': host('K1')}, force=True)
+    assert result['action'] == 'rotate'
+    assert result['target_kid'] is None
+    assert ids(result['retire']) == ['c1']
+    assert ids(result['current_credentials']) == ['c1']
+
+
+@pytest.mark.parametrize('credential, params, reason', [
+    (cred('c1', 'K1', enabled=True, days=10), {}, 'expires in 10 days'),
+    (cred('c1', 'K1', enabled=True, created='2025-01-01T00:00:00Z'), {'max_age_days': 90}, 'days old'),
+    (cred('c1', 'K1', enabled=False), {}, 'not enabled'),
+])
+def test_triggers(capsys, credential, params, reason):
+    result = run(capsys, client(credential), {'h1': host('K1')}, **params)
+    assert result['action'] == 'rotate'
+    assert any(reason in r for r in result['reasons'])
+
+
+def test_missing_key_and_split_hosts_are_triggers(capsys):
+    result = run(capsys, client(cred('c1', 'K1', enabled=True), cred('c2', 'K2', enabled=True)),
+                 {'h1': host('K1'), 'h2': host('K2'), 'h3': host(None)})
+    # both enabled credentials are in use, so there is no room for a third: blocked, and says why
+    assert result['action'] == 'blocked'
+    assert 'none that may be freed' in result['errors'][0]
+    assert any('different keys' in r for r in result['reasons'])
+    assert any('no usable key' in r for r in result['reasons'])
+
+
+def test_a_key_staged_on_every_host_is_resumed(capsys):
+    result = run(capsys, client(cred('c1', 'K1', enabled=True), cred('c2', 'K2', name='keyops-rotation-x')),
+                 {'h1': host('K1', staged='K2'), 'h2': host('K2', backups=['K1'])}, force=True)
+    assert result['action'] == 'resume'
+    assert result['target_kid'] == 'K2'
+    assert result['target_credential']['id'] == 'c2'
+    assert ids(result['retire']) == ['c1']
+
+
+def test_a_key_staged_on_some_hosts_only_is_replaced(capsys):
+    result = run(capsys, client(cred('c1', 'K1', enabled=True)), {'h1': host('K1', staged='K2'), 'h2': host('K1')},
+                 force=True)
+    assert result['action'] == 'rotate'
+    assert result['target_kid'] is None
+
+
+def test_finish_retires_previous_keys_and_reports_foreign_ones(capsys):
+    credentials = [cred('c1', 'K1', enabled=True, name='keyops-rotation-1'), cred('c0', 'K0'),
+                   cred('old', 'K9', name='keyops-rotation-0'), cred('partner', 'KP', name='partner')]
+    result = run(capsys, client(*credentials), {'h1': host('K1', backups=['K0'])})
+    assert result['action'] == 'finish'
+    assert ids(result['retire']) == ['c0', 'old']
+    assert ids(result['foreign']) == ['partner']
+    # with retirement off, nothing is left to finish
+    result = run(capsys, client(*credentials), {'h1': host('K1', backups=['K0'])}, retire=False)
+    assert result['action'] == 'none'
+
+
+def test_previous_kid_from_the_metadata_file_counts(capsys):
+    result = run(capsys, client(cred('c1', 'K1', enabled=True), cred('c0', 'K0')),
+                 {'h1': host('K1', metadata={'previous_kid': 'K0'})})
+    assert result['action'] == 'finish'
+    assert ids(result['retire']) == ['c0']
+
+
+def test_too_many_backups_finish(capsys):
+    result = run(capsys, client(cred('c1', 'K1', enabled=True)), {'h1': host('K1', backups=['A', 'B'])}, keep_backups=1)
+    assert result['action'] == 'finish'
+    assert 'backups' in result['reasons'][0]
+
+
+def test_caps_free_unused_own_credentials_first(capsys):
+    credentials = [cred('c1', 'K1', enabled=True), cred('old', 'K9', enabled=True, name='keyops-rotation-0'),
+                   cred('p1', 'P1'), cred('p2', 'P2')]
+    result = run(capsys, client(*credentials), {'h1': host('K1')}, force=True)
+    assert result['action'] == 'rotate'
+    assert ids(result['free']) == ['old']
+    assert ids(result['foreign']) == ['p1', 'p2']
+
+
+def test_caps_prefer_a_disabled_credential_when_only_the_record_cap_is_full(capsys):
+    credentials = [cred('c1', 'K1', enabled=True), cred('a', 'KA', name='keyops-rotation-a', created='2026-01-01T00:00:00Z'),
+                   cred('b', 'KB', enabled=True, name='keyops-rotation-b'), cred('p1', 'P1')]
+    result = run(capsys, client(*credentials), {'h1': host('K1')}, force=True)
+    # 4 records and 2 enabled: the enabled own one must go (it frees both caps)
+    assert ids(result['free']) == ['a', 'b'] or ids(result['free']) == ['b']
+
+
+def test_caps_blocked_by_foreign_credentials(capsys):
+    credentials = [cred('c1', 'K1', enabled=True), cred('p1', 'P1', enabled=True), cred('p2', 'P2'), cred('p3', 'P3')]
+    result = run(capsys, client(*credentials), {'h1': host('K1')}, force=True)
+    assert result['action'] == 'blocked'
+    assert 'none that may be freed' in result['errors'][0]
+    assert result['free'] == []
+
+
+def test_secret_client_needs_the_switch(capsys):
+    result = run(capsys, client(method='client_secret_post'), {'h1': host(None)})
+    assert result['action'] == 'blocked'
+    assert 'stops working' in result['errors'][0]
+    result = run(capsys, client(method='client_secret_post'), {'h1': host(None)}, allow_secret_switch=True)
+    assert result['action'] == 'rotate'
+    assert result['secret_switch'] is True
+
+
+def test_other_methods_and_failed_hosts_block(capsys):
+    result = run(capsys, client(cred('c1', 'K1', enabled=True, method='tls_client_auth'), method='tls_client_auth'),
+                 {'h1': host('K2')})
+    assert result['action'] == 'blocked'
+    assert ids(result['foreign']) == ['c1']
+    result = run(capsys, client(cred('c1', 'K1', enabled=True)), {'h1': host('K1')}, failed_hosts=['h2'])
+    assert result['action'] == 'blocked'
+    assert 'h2' in result['errors'][0]
+    result = run(capsys, client(), {})
+    assert result['action'] == 'blocked'
+
+
+def test_bad_now_fails(capsys):
+    with patch_module_args(dict(client=client(), hosts={}, now='yesterday')):
+        with pytest.raises(SystemExit):
+            credential_key_plan.main()
+    result = json.loads(capsys.readouterr().out)
+    assert result['failed'] is True
+
+
+def test_hosts_outside_the_batch_and_a_foreign_name_block(capsys):
+    result = run(capsys, client(cred('c1', 'K1', enabled=True)), {'h1': host('K1')}, outside_batch=['h2'],
+                 credential_name='mine-1')
+    assert result['action'] == 'blocked'
+    assert len(result['errors']) == 2
+    assert 'serial' in result['errors'][0] and 'name prefix' in result['errors'][1]
