@@ -14,13 +14,13 @@ description:
   - Generates an RSA private key and returns it, its public key and its C(kid), the RFC 7638 JWK
     thumbprint that Auth0 gives a credential registered without an explicit C(kid).
   - Nothing is written to disk. The key only exists in the module's result, so the task that calls
-    this module B(must) set C(no_log: true), and should set C(ansible_pipelining: true) (as a task
+    this module B(must) set C(no_log=true), and should set C(ansible_pipelining=true) (as a task
     variable) so that neither the module's arguments nor its result pass through a temporary file.
   - This module makes no HTTP call and is not part of the C(keyops.auth0.auth0) action group.
-    Run it on the controller (C(delegate_to: localhost)) so that the private key is created where it
+    Run it on the controller (C(delegate_to=localhost)) so that the private key is created where it
     is used and only copied to the hosts that need it.
 author:
-  - keyops.auth0 contributors
+  - keyops.auth0 contributors (@keyops)
 requirements:
   - cryptography >= 3.4 (on the host that runs the module, normally the controller)
 extends_documentation_fragment:

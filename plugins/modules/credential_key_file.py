@@ -13,7 +13,7 @@ version_added: 1.0.0
 description:
   - Manages the private key file that an application uses to sign its Private Key JWT client assertions,
     on the host where the application runs. It never talks to Auth0.
-  - C(state=info) reads the live key (O(path)), the staged key (O(staged_path)), the metadata file and the
+  - C(state=read) reads the live key (O(path)), the staged key (O(staged_path)), the metadata file and the
     backups, and returns for each key its C(kid) (RFC 7638 thumbprint, computed from the key itself), its
     checksum, mode and owner, and its public key.
   - C(state=staged) writes a new key beside the live one, atomically (temporary file and rename in the same
@@ -28,7 +28,7 @@ description:
   - Every state removes temporary files that an interrupted run of this module left behind.
   - The private key is never returned, never logged and never shown in a diff.
 author:
-  - keyops.auth0 contributors
+  - keyops.auth0 contributors (@keyops)
 requirements:
   - cryptography >= 3.4 on the managed host (the module computes the kid of the keys it reads)
 extends_documentation_fragment:
@@ -58,8 +58,8 @@ options:
     description:
       - What to do with the key file. See the description.
     type: str
-    choices: [info, staged, promoted, restored, pruned]
-    default: info
+    choices: [read, staged, promoted, restored, pruned]
+    default: read
   private_key:
     description:
       - The PEM private key to stage. Required with O(state=staged).
@@ -166,7 +166,7 @@ EXAMPLES = r'''
 
 RETURN = r'''
 key:
-  description: The live key after the module ran (what C(state=info) read, or what the change produced).
+  description: The live key after the module ran (what C(state=read) read, or what the change produced).
   returned: always
   type: dict
   contains:
@@ -552,7 +552,7 @@ def main():
     module = AnsibleModule(
         argument_spec=dict(
             path=dict(type='path', required=True),
-            state=dict(type='str', default='info', choices=['info', 'staged', 'promoted', 'restored', 'pruned']),
+            state=dict(type='str', default='read', choices=['read', 'staged', 'promoted', 'restored', 'pruned']),
             private_key=dict(type='str', no_log=True),
             kid=dict(type='str'),
             staged_path=dict(type='path'),
@@ -580,11 +580,11 @@ def main():
     before = {'key': public_view(files.info(files.path, public=False)),
               'staged': public_view(files.info(files.staged_path, public=False)),
               'metadata': files.metadata()}
-    if state != 'info':
+    if state != 'read':
         if not os.path.isdir(files.directory):
             module.fail_json(msg='The directory %s does not exist.' % files.directory)
         files.remove_leftovers()
-    action = {'info': lambda f, p: 'Read the key files.', 'staged': stage, 'promoted': promote,
+    action = {'read': lambda f, p: 'Read the key files.', 'staged': stage, 'promoted': promote,
               'restored': restore, 'pruned': prune}[state]
     msg = action(files, module.params)
     result = dict(changed=files.changed, msg=msg, removed=files.removed)

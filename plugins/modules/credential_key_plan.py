@@ -23,7 +23,7 @@ description:
     hosts used before (a backup, or C(previous_kid) in their metadata file) or its name starts with
     O(name_prefix), the mark of the credentials the role creates. Everything else is left alone.
 author:
-  - keyops.auth0 contributors
+  - keyops.auth0 contributors (@keyops)
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
 attributes:
@@ -59,7 +59,7 @@ options:
   outside_batch:
     description:
       - Hosts that use the client but are not in the current batch of the play (the play keyword C(serial) split
-        them). When there is one, the plan is V(blocked): every host of a client must take part in the same run.
+        them). When there is one, the plan is V(blocked), since every host of a client must take part in the same run.
     type: list
     elements: str
     default: []

@@ -151,7 +151,7 @@ class Probe:
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser = argparse.ArgumentParser(description=__doc__.split('\n', maxsplit=1)[0])
     parser.add_argument('--key', required=True, help='the key file the application reads')
     parser.add_argument('--client-id', required=True)
     parser.add_argument('--url', required=True, help='tenant base URL, e.g. https://127.0.0.1:8443')

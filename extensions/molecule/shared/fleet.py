@@ -135,7 +135,7 @@ class Fleet:
 def cmd_up(args):
     fleet = Fleet(args.dir)
     hosts = args.hosts.split(',')
-    client_names = (args.clients or ','.join('app' for _ in hosts)).split(',')
+    client_names = (args.clients or ','.join(['app'] * len(hosts))).split(',')
     shutil.rmtree(fleet.dir, ignore_errors=True)
     for sub in ('emulator', 'hosts', 'probes', 'logs'):
         os.makedirs(fleet.path(sub))
@@ -210,11 +210,11 @@ def start_probes(fleet):
     for host, hinfo in fleet.info['hosts'].items():
         out = fleet.path('probes', '%s.json' % host)
         with open(fleet.path('logs', 'probe-%s.log' % host), 'w', encoding='utf-8') as err:
-            proc = subprocess.Popen([sys.executable, PROBE, '--key', hinfo['key_path'], '--client-id', hinfo['client_id'],  # pylint: disable=consider-using-with
-                                     '--url', fleet.info['url'], '--ca', fleet.info['ca_path'], '--name', host,
-                                     '--audience', fleet.info['url'] + '/api/v2/', '--out', out, '--send-kid',
-                                     '--duration', '3000'],
-                                    stdout=subprocess.DEVNULL, stderr=err, start_new_session=True)
+            argv = [sys.executable, PROBE, '--key', hinfo['key_path'], '--client-id', hinfo['client_id'],
+                    '--url', fleet.info['url'], '--ca', fleet.info['ca_path'], '--name', host,
+                    '--audience', fleet.info['url'] + '/api/v2/', '--out', out, '--send-kid',
+                    '--duration', '3000']
+            proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=err, start_new_session=True)  # pylint: disable=consider-using-with
         fleet.info['probes'][host] = proc.pid
     fleet.save()
     deadline = time.time() + 30
@@ -562,7 +562,7 @@ def cmd_secrets(args):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.split('\n', 1)[0])
+    parser = argparse.ArgumentParser(description=__doc__.split('\n', maxsplit=1)[0])
     sub = parser.add_subparsers(dest='command_name', required=True)
     up = sub.add_parser('up')
     up.add_argument('--dir', required=True)

@@ -277,7 +277,7 @@ def test_prune_check_mode_deletes_nothing(capsys, keys, key_path):
     ({'mode': '77777'}, 'out of range'),
 ])
 def test_invalid_arguments(capsys, key_path, args, message):
-    result = run(capsys, dict(args, path=key_path, state='info'))
+    result = run(capsys, dict(args, path=key_path, state='read'))
     assert result['failed'] is True
     assert message in result['msg'] or 'directory' in result['msg']
 
