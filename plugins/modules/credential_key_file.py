@@ -106,6 +106,7 @@ options:
   metadata:
     description:
       - With O(state=promoted), the content of the metadata file, written as JSON (keys sorted).
+      - With O(state=restored), the content the metadata file must have again (that of the restored key).
       - Typically C(client_id), C(kid), C(alg) and C(credential_id). Must not contain secrets.
       - When not given, no metadata file is written.
     type: dict
@@ -535,6 +536,7 @@ def restore(files, params):
         os.rename(temp, files.staged_path)
         os.rename(backups[0], files.path)
         files.sync_directory()
+    files.write_metadata(params['metadata'], *files.ids(live))
     return 'Restored %s onto %s; the key %s is staged again.' % (os.path.basename(backups[0]), files.path, kid)
 
 

@@ -190,7 +190,7 @@ MAX_CREDENTIALS = 4
 
 
 def view(credential, reason=None):
-    out = {k: credential.get(k) for k in ('id', 'name', 'kid', 'enabled', 'method', 'created_at', 'expires_at')}
+    out = {k: credential.get(k) for k in ('id', 'name', 'kid', 'alg', 'enabled', 'method', 'created_at', 'expires_at')}
     if reason:
         out['reason'] = reason
     return out

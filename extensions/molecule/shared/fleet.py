@@ -484,25 +484,48 @@ def cmd_matrix(args):
 
 
 def cmd_failed_host(args):
-    """A host that cannot stage the key fails; nothing of its client changes in Auth0; the next run finishes."""
+    """A failing host stops the rotation without breaking anything; the next run finishes it.
+
+    ``--how staging``: the host cannot stage the key (its staged path is a directory); nothing of its
+    client may change in Auth0, and the rerun (forced, as the same job would be) rotates.
+    ``--how health``: the host's health check fails after its promotion (the inventory's check fails
+    while FLEET_DIR/fail-HOST exists); the role must put its previous key back, keep the old
+    credential, and a plain (not forced) rerun must resume and finish the same rotation.
+    """
     fleet = Fleet(args.dir)
     problems = []
     hinfo = fleet.info['hosts'][args.host]
-    blocker = hinfo['key_path'] + '.next'
-    os.makedirs(os.path.join(blocker, 'blocked'))
+    if args.how == 'staging':
+        blocker = hinfo['key_path'] + '.next'
+        os.makedirs(os.path.join(blocker, 'blocked'))
+    else:
+        blocker = fleet.path('fail-%s' % args.host)
+        with open(blocker, 'w', encoding='ascii') as handle:
+            handle.write('fail\n')
     before = fleet.tenant()[hinfo['client_id']]
     force = args.command + ['-e', 'credential_rotation_force=true']
-    code, dummy, text = run_playbook(fleet, force, label='failed-host')
+    code, dummy, text = run_playbook(fleet, force, label='failed-host-%s' % args.how)
     if code == 0:
         problems.append('the run with a failing host succeeded')
     after = fleet.tenant()[hinfo['client_id']]
-    if before != after:
+    if args.how == 'staging' and before != after:
         problems.append('the client of the failed host changed in Auth0: %s -> %s' % (before, after))
+    if args.how == 'health':
+        if 'the previous key was put back' not in text:
+            problems.append('the previous key was not put back on the failed host')
+        if not set(c['id'] for c in before['credentials']) <= set(c['id'] for c in after['credentials']):
+            problems.append('a credential was deleted although a host failed')
     problems += ['after the failure: %s' % p for p in tenant_problems(fleet)]
-    shutil.rmtree(blocker)
-    code, dummy, text = run_playbook(fleet, force, label='failed-host-rerun')
+    if os.path.isdir(blocker):
+        shutil.rmtree(blocker)
+    else:
+        os.unlink(blocker)
+    rerun = force if args.how == 'staging' else args.command
+    code, dummy, text = run_playbook(fleet, rerun, label='failed-host-%s-rerun' % args.how)
     if code != 0:
         problems.append('the run after the host was repaired failed (rc %s)' % code)
+    if args.how == 'health' and 'is in progress' not in text:
+        problems.append('the rerun did not resume the rotation in progress')
     problems += ['after the rerun: %s' % p for p in tenant_problems(fleet)]
     print(json.dumps({'problems': problems}, indent=1))
     if problems:
@@ -624,6 +647,7 @@ def main():
     failed = sub.add_parser('failed-host')
     failed.add_argument('--dir', required=True)
     failed.add_argument('--host', required=True)
+    failed.add_argument('--how', choices=('staging', 'health'), default='staging')
     failed.add_argument('command', nargs='+')
     secrets = sub.add_parser('secrets')
     secrets.add_argument('--dir', required=True)

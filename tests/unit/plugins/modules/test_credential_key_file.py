@@ -231,10 +231,12 @@ def test_leftover_temporary_files_are_removed(capsys, keys, key_path):
 def test_restore_rolls_back_and_keeps_the_new_key_staged(capsys, keys, key_path):
     write(key_path, keys[0])
     write(key_path + '.next', keys[1])
-    run(capsys, {'path': key_path, 'state': 'promoted', 'kid': kid(keys[1])})
-    result = run(capsys, {'path': key_path, 'state': 'restored', 'kid': kid(keys[1])})
+    run(capsys, {'path': key_path, 'state': 'promoted', 'kid': kid(keys[1]), 'metadata': {'kid': kid(keys[1])}})
+    result = run(capsys, {'path': key_path, 'state': 'restored', 'kid': kid(keys[1]), 'metadata': {'kid': kid(keys[0])}})
     assert result['changed'] is True
     assert result['key']['kid'] == kid(keys[0])
+    assert result['metadata'] == {'kid': kid(keys[0])}
+    os.unlink(key_path + '.json')
     assert result['staged']['kid'] == kid(keys[1])
     assert result['backups'] == []
     assert listing(key_path) == ['app.key', 'app.key.next']
