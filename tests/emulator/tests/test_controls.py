@@ -72,7 +72,8 @@ def test_fault_status_body_headers_and_count(emu, keys):
     first, second = emu.add_credential(client_id, keys[0]), emu.add_credential(client_id, keys[0])
     for response in (first, second):
         assert response.status_code == 503 and response.headers['retry-after'] == '7'
-        assert response.json() == {'statusCode': 503, 'error': 'Service Unavailable', 'message': 'Service Unavailable'}
+        assert response.json() == {'statusCode': 503, 'error': 'Service Unavailable', 'message': 'Service Unavailable',
+                                   'errorCode': 'service_unavailable'}
     assert emu.admin('GET', 'faults').json() == []
     assert emu.add_credential(client_id, keys[0]).status_code == 201
     # custom body, then clearing
@@ -84,6 +85,28 @@ def test_fault_status_body_headers_and_count(emu, keys):
     stats = emu.admin('GET', 'stats').json()
     assert stats['faults_applied'] == 3
     assert {'method': 'POST', 'route': '/api/v2/clients/{id}/credentials', 'status': 503, 'count': 2} in stats['requests']
+
+
+def test_fault_default_bodies_are_auth0_shaped(emu):
+    # Management API: {statusCode, error, message, errorCode}, as Auth0 answers (and as the rate limiter does)
+    emu.admin('POST', 'faults', json=[{'method': 'GET', 'path': '^/api/v2/clients$', 'count': 1, 'status': 429},
+                                      {'method': 'GET', 'path': '^/api/v2/clients$', 'count': 1, 'status': 503}])
+    limited, unavailable = emu.api('GET', '/api/v2/clients'), emu.api('GET', '/api/v2/clients')
+    assert limited.status_code == 429
+    assert limited.json() == {'statusCode': 429, 'error': 'Too Many Requests', 'message': 'Global limit has been reached',
+                              'errorCode': 'too_many_requests'}
+    assert unavailable.status_code == 503
+    assert unavailable.json() == {'statusCode': 503, 'error': 'Service Unavailable', 'message': 'Service Unavailable',
+                                  'errorCode': 'service_unavailable'}
+    # /oauth/token: OAuth-shaped {error, error_description}, no errorCode
+    emu.admin('POST', 'faults', json=[{'path': '^/oauth/token$', 'count': 1, 'status': 429},
+                                      {'path': '^/oauth/token$', 'count': 1, 'status': 503}])
+    limited, unavailable = emu.secret_token(), emu.secret_token()
+    assert limited.status_code == 429
+    assert limited.json() == {'error': 'too_many_requests', 'error_description': 'Global limit has been reached'}
+    assert unavailable.status_code == 503
+    assert unavailable.json() == {'error': 'server_error', 'error_description': 'Service Unavailable'}
+    assert emu.secret_token().status_code == 200
 
 
 def test_fault_delay_then_normal_answer(emu):

@@ -129,13 +129,23 @@ class EmulatorMiddleware:
                 'client_id': state.get('log_client_id'), 'kid': state.get('log_kid'), 'fault': fault is not None,
             })
 
-    @staticmethod
-    def fault_body(status, is_token):
-        """The default body of an injected error."""
+    # errorCode of a default injected Management API error.  429 too_many_requests is what Auth0
+    # answers (same body as the rate limiter above); the 5xx codes are UNVERIFIED guesses: a caller
+    # should key on the status, not on these strings.  Other statuses: the snake-cased reason.
+    FAULT_ERROR_CODES = {429: 'too_many_requests', 500: 'internal_error', 502: 'bad_gateway',
+                         503: 'service_unavailable', 504: 'gateway_timeout'}
+
+    @classmethod
+    def fault_body(cls, status, is_token):
+        """The default body of an injected error: OAuth-shaped on /oauth/token, else Auth0 Management API shaped (with errorCode)."""
         reason = REASONS.get(status, 'Error')
+        snake = re.sub(r'\W+', '_', reason.lower()).strip('_')
+        message = 'Global limit has been reached' if status == 429 else reason
         if is_token:
-            return {'error': re.sub(r'\W+', '_', reason.lower()), 'error_description': reason}
-        return {'statusCode': status, 'error': reason, 'message': reason}
+            error = 'too_many_requests' if status == 429 else 'server_error' if status >= 500 else snake
+            return {'error': error, 'error_description': message}
+        return {'statusCode': status, 'error': reason, 'message': message,
+                'errorCode': cls.FAULT_ERROR_CODES.get(status, snake)}
 
     @staticmethod
     async def respond(send, status, body):
