@@ -58,6 +58,7 @@ integration: ansible-test-bootstrap tree
 	  $(BIN)/ansible-test integration --local --python-interpreter $(BIN)/python --color no
 
 molecule: tree
+	@command -v sshd >/dev/null || test -x /usr/sbin/sshd || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openssh-server >/dev/null; }
 	@if [ -d $(TREE)/extensions/molecule ] && ls $(TREE)/extensions/molecule/*/molecule.yml >/dev/null 2>&1; then \
 	  cd $(TREE)/extensions && for s in $$(ls molecule/*/molecule.yml | cut -d/ -f2 | grep -v '^default$$'); do $(BIN)/molecule test -s $$s; done; \
 	else echo "no molecule scenarios yet"; fi
@@ -65,14 +66,25 @@ molecule: tree
 lint: tree
 	cd $(TREE) && $(BIN)/ansible-lint --profile production
 
+# What is shipped is what is tested: build the tarball, install it in a temporary path, check the
+# execution environment definition against it, and run the rotation from there by FQCN.
 build-test: tree
-	@echo "collection build/install test: see tests/utils/build_and_run.sh (issue 5)"
+	rm -rf $(BUILD)/dist $(BUILD)/installed $(BUILD)/ee && mkdir -p $(BUILD)/dist $(BUILD)/ee
+	cd $(TREE) && $(BIN)/ansible-galaxy collection build --output-path $(BUILD)/dist
+	ANSIBLE_COLLECTIONS_PATH=$(BUILD)/installed $(BIN)/ansible-galaxy collection install --offline --force -p $(BUILD)/installed $(BUILD)/dist/keyops-auth0-*.tar.gz
+	cp $(TREE)/docs/awx/execution-environment.yml $(TREE)/docs/awx/requirements.yml $(BUILD)/dist/keyops-auth0-*.tar.gz $(BUILD)/ee/
+	cd $(BUILD)/ee && $(BIN)/ansible-builder create -f execution-environment.yml -c context --output-filename Containerfile >/dev/null
+	grep -q 'keyops-auth0-1.0.0.tar.gz' $(BUILD)/ee/context/_build/requirements.yml
+	grep -q 'ansible-galaxy' $(BUILD)/ee/context/Containerfile
+	$(BIN)/ansible-builder introspect --sanitize $(BUILD)/installed | tee $(BUILD)/ee/introspect.txt | grep -q httpx
+	grep -q cryptography $(BUILD)/ee/introspect.txt
+	cd $(TREE) && ANSIBLE_COLLECTIONS_PATH=$(BUILD)/installed $(BIN)/python tests/utils/demo.py --playbook keyops.auth0.rotate
 
 test: sanity units coverage emulator-test integration molecule lint build-test
 	@echo "make test: all suites passed"
 
-demo: venv
-	@echo "demo: TODO"
+demo: tree
+	cd $(TREE) && $(BIN)/python tests/utils/demo.py
 
 clean:
 	rm -rf $(BUILD) tests/output
