@@ -13,7 +13,10 @@ PRIVATE to the keyops.auth0 collection: names and behaviour may change without n
 
 from __future__ import annotations
 
-from ansible.module_utils.basic import AnsibleModule, env_fallback, missing_required_lib
+import os
+
+from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+from ansible.module_utils.errors import AnsibleFallbackNotFound
 
 from ansible_collections.keyops.auth0.plugins.module_utils import _keys
 from ansible_collections.keyops.auth0.plugins.module_utils._client import (
@@ -22,6 +25,20 @@ from ansible_collections.keyops.auth0.plugins.module_utils._client import (
     Auth0Client,
     Auth0Error,
 )
+
+
+def env_fallback(*args, **kwargs):
+    """Like Ansible's env_fallback, but an empty variable counts as unset.
+
+    AWX custom credential types inject every variable of their injectors, so a credential with
+    only a client secret still sets ``AUTH0_API_TOKEN=""`` and ``AUTH0_CLIENT_ASSERTION_PRIVATE_KEY=""``.
+    Those must not pick the access method, fail ``choices`` (signing alg) or name a CA file.
+    """
+    for name in args:
+        value = os.environ.get(name)
+        if value is not None and value.strip():
+            return value
+    raise AnsibleFallbackNotFound
 
 
 def auth0_argument_spec():

@@ -365,3 +365,16 @@ def test_error_str_variants():
     assert str(Auth0Error('', status=500, method='GET', path='/x')) == 'Auth0 API call GET /x failed: 500'
     assert str(Auth0Error('m', error_code='code', method='GET', path='/x')) == 'Auth0 API call GET /x failed: code: m'
     assert json.dumps(Auth0Error('m').to_dict())
+
+
+def test_empty_ca_path_means_system_cas(monkeypatch):
+    real = _client.ssl.create_default_context
+    cafiles = []
+
+    def spy(*args, **kwargs):
+        cafiles.append(kwargs.get('cafile'))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(_client.ssl, 'create_default_context', spy)
+    Auth0Client(DOMAIN, token='t', ca_path='').close()
+    assert '' not in cafiles  # httpx's own default context (certifi) only

@@ -78,3 +78,55 @@ def test_auth0_error_becomes_fail_json(api, run_module):
     assert result['api_error'] == {'status': 404, 'error': 'Not Found', 'error_code': 'inexistent_client',
                                    'message': 'The client does not exist', 'method': 'GET', 'path': CLIENT_PATH}
     assert result['msg'].startswith('Auth0 API call GET %s failed: 404' % CLIENT_PATH)
+
+
+def _awx_env(monkeypatch, **values):
+    """The environment an AWX custom credential injects: every AUTH0_* variable, unused ones empty."""
+    env = {'AUTH0_DOMAIN': 'tenant.example.com', 'AUTH0_CLIENT_ID': 'env-id', 'AUTH0_CLIENT_SECRET': 'env-secret',
+           'AUTH0_API_TOKEN': '', 'AUTH0_CLIENT_ASSERTION_PRIVATE_KEY': '',
+           'AUTH0_CLIENT_ASSERTION_SIGNING_ALG': '', 'AUTH0_CA_PATH': ''}
+    env.update(values)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+
+
+def test_empty_env_values_count_as_unset_secret_is_used(api, run_module, monkeypatch):
+    _awx_env(monkeypatch)
+
+    def check(request):
+        form = api.form(request)
+        assert form['client_id'] == 'env-id' and form['client_secret'] == 'env-secret'
+        assert 'client_assertion' not in form
+
+    api.token(check=check).expect('GET', CLIENT_PATH, body=client_with(None),
+                                  check=lambda r: r.headers['authorization'] == 'Bearer mgmt-token' or pytest.fail('auth'))
+    api.expect('GET', CREDS_PATH, body=[])
+    result = run_module(info, {'client_id': CLIENT}, connection=False)
+    assert not result.get('failed'), result
+    assert [r.url.path for r in api.requests].count('/oauth/token') == 1
+    assert 'env-secret' not in str(result)
+    api.done()
+
+
+def test_empty_env_ca_path_uses_system_cas(api, run_module, monkeypatch):
+    _awx_env(monkeypatch, AUTH0_CLIENT_ASSERTION_SIGNING_ALG='RS256')
+    seen = {}
+    real_init = _module.Auth0Client.__init__
+
+    def spy(self, domain, **kwargs):
+        seen.update(kwargs)
+        real_init(self, domain, **kwargs)
+
+    monkeypatch.setattr(_module.Auth0Client, '__init__', spy)
+    api.token().expect('GET', CLIENT_PATH, body=client_with(None)).expect('GET', CREDS_PATH, body=[])
+    result = run_module(info, {'client_id': CLIENT}, connection=False)
+    assert not result.get('failed'), result
+    assert seen['ca_path'] is None and seen['token'] is None and seen['private_key'] is None
+    assert seen['validate_certs'] is True
+    api.done()
+
+
+def test_empty_env_does_not_hide_missing_domain(api, run_module, monkeypatch):
+    _awx_env(monkeypatch, AUTH0_DOMAIN='')
+    result = run_module(info, {'client_id': CLIENT}, connection=False)
+    assert result['failed'] and 'auth0_domain' in result['msg']
