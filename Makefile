@@ -86,5 +86,9 @@ test: sanity units coverage emulator-test integration molecule lint build-test
 demo: tree
 	cd $(TREE) && $(BIN)/python tests/utils/demo.py
 
+# CHANGELOG.md from changelogs/fragments (antsibull-changelog reads the plugins' docs through ansible-doc).
+changelog: tree
+	ANSIBLE_COLLECTIONS_PATH=$(BUILD) $(BIN)/antsibull-changelog generate
+
 clean:
 	rm -rf $(BUILD) tests/output
