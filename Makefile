@@ -79,6 +79,7 @@ build-test: tree
 	$(BIN)/ansible-builder introspect --sanitize $(BUILD)/installed | tee $(BUILD)/ee/introspect.txt | grep -q httpx
 	grep -q cryptography $(BUILD)/ee/introspect.txt
 	cd $(TREE) && ANSIBLE_COLLECTIONS_PATH=$(BUILD)/installed $(BIN)/python tests/utils/demo.py --playbook keyops.auth0.rotate
+	cd $(TREE) && ANSIBLE_COLLECTIONS_PATH=$(BUILD)/installed $(BIN)/python tests/utils/awx_runner_check.py
 
 test: sanity units coverage emulator-test integration molecule lint build-test
 	@echo "make test: all suites passed"
