@@ -41,8 +41,8 @@ def credentials_table(fleet, client_id):
     for cred in sorted(state['credentials'].values(), key=lambda c: c.get('created_at') or ''):
         if cred.get('client_id') != client_id:
             continue
-        rows.append('  %-28s %-44s %-26s %s' % (cred.get('name'), cred.get('kid'), cred.get('expires_at') or '-',
-                                                 'enabled' if cred['id'] in enabled else ''))
+        state_word = 'enabled' if cred['id'] in enabled else ''
+        rows.append('  %-28s %-44s %-26s %s' % (cred.get('name'), cred.get('kid'), cred.get('expires_at') or '-', state_word))
     return rows
 
 
