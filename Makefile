@@ -87,6 +87,11 @@ test: sanity units coverage emulator-test integration molecule lint build-test
 demo: tree
 	cd $(TREE) && $(BIN)/python tests/utils/demo.py
 
+# The benchmark (issue 6): the role against a hand-written uri playbook, 400 ms latency, 16/s limit.
+# make bench BENCH_ARGS=--quick measures 1 and 10 clients only. See docs/performance.md.
+bench: venv
+	$(BIN)/python benchmarks/bench.py $(BENCH_ARGS)
+
 # CHANGELOG.md from changelogs/fragments (antsibull-changelog reads the plugins' docs through ansible-doc).
 changelog: tree
 	ANSIBLE_COLLECTIONS_PATH=$(BUILD) $(BIN)/antsibull-changelog generate
