@@ -146,6 +146,7 @@ def main():
     parser.add_argument('--quick', action='store_true', help='1 and 10 clients only')
     parser.add_argument('--forks', type=int, default=30)
     parser.add_argument('--hosts-per-client', type=int, default=3)
+    parser.add_argument('--only', choices=['collection', 'baseline'], help='run one playbook only (no comparison targets)')
     parser.add_argument('--out', default=os.path.join(HERE, 'results'))
     parser.add_argument('--report', metavar='BENCH_JSON', help='only print the table and targets of an earlier (even partial) run')
     args = parser.parse_args()
@@ -173,7 +174,7 @@ def main():
                'runs': []}
     try:
         for clients in sizes:
-            for kind in ('collection', 'baseline'):
+            for kind in [args.only] if args.only else ['collection', 'baseline']:
                 inventory = seed_fleet(emu, work, clients, args.hosts_per_client)
                 for phase in ('rotate', 'second'):
                     label = '%s-%d-%s' % (kind, clients, phase)
@@ -268,6 +269,10 @@ def print_table(runs):
     print('\nManagement API calls per client by route:')
     for r in runs:
         print('  %-26s %s' % (r['label'], ', '.join('%s %s' % (k, v) for k, v in sorted(r['management_by_route_per_client'].items()))))
+    print('\nSlowest tasks (seconds from the start of a task to the start of the next):')
+    for r in runs:
+        timed = sorted((r.get('callback') or {}).get('task_seconds') or [], key=lambda row: -row[1])[:5]
+        print('  %-26s %s' % (r['label'], '; '.join('%s %.1f' % (name, secs) for name, secs in timed)))
 
 
 def plot(runs, path):

@@ -9,11 +9,15 @@ DOCUMENTATION = '''
 name: bench_counter
 type: aggregate
 short_description: count tasks and module invocations for benchmarks/bench.py
-description: Writes {"tasks", "invocations", "skipped", "failed", "ok", "by_module"} to $BENCH_COUNTER_OUT.
+description:
+  - Writes {"tasks", "invocations", "skipped", "failed", "ok", "by_module", "task_seconds"} to $BENCH_COUNTER_OUT.
+  - task_seconds lists each task (in play order) with the wall time from its start to the next task's start,
+    the same measure as ansible.posix's profile_tasks (not installed here).
 '''
 
 import json
 import os
+import time
 
 from ansible.plugins.callback import CallbackBase
 
@@ -27,13 +31,26 @@ class CallbackModule(CallbackBase):
     def __init__(self):
         super(CallbackModule, self).__init__()
         self.counts = {'tasks': 0, 'invocations': 0, 'ok': 0, 'failed': 0, 'skipped': 0, 'unreachable': 0,
-                       'by_module': {}}
+                       'by_module': {}, 'task_seconds': []}
+        self._current = None
+
+    def _close_task(self):
+        if self._current is not None:
+            name, started = self._current
+            self.counts['task_seconds'].append([name, round(time.monotonic() - started, 3)])
+            self._current = None
+
+    def _open_task(self, task):
+        self._close_task()
+        self._current = (task.get_name(), time.monotonic())
 
     def v2_playbook_on_task_start(self, task, is_conditional):
         self.counts['tasks'] += 1
+        self._open_task(task)
 
     def v2_playbook_on_handler_task_start(self, task):
         self.counts['tasks'] += 1
+        self._open_task(task)
 
     def _count(self, result, kind):
         self.counts[kind] += 1
@@ -60,6 +77,7 @@ class CallbackModule(CallbackBase):
         self.counts['unreachable'] += 1
 
     def v2_playbook_on_stats(self, stats):
+        self._close_task()
         path = os.environ.get('BENCH_COUNTER_OUT')
         if path:
             with open(path, 'w') as handle:

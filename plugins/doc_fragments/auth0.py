@@ -115,3 +115,22 @@ attributes:
       - When run twice in a row outside check mode with the same arguments, the second run reports no change.
       - This assumes that nothing else changed the tenant in a relevant way between the runs.
 """
+
+    # The hand-off of state between tasks: a module that is given what an earlier task read (or wrote)
+    # does not read it again.
+    KNOWN_CLIENT = r"""
+options:
+  known_client:
+    description:
+      - The client and its credentials as an earlier task of the same run read or left them, so that this
+        module does not read them again (it saves the GET of the client and the GET of its credentials).
+      - Give an element of RV(keyops.auth0.auth0_client_credential_info#module:clients), or the RV(client) returned by
+        M(keyops.auth0.auth0_client_credential) or M(keyops.auth0.auth0_client_auth_methods).
+      - Its C(client_id) must be O(client_id).
+      - The module decides and writes from this state. Auth0 offers no conditional update, so a change that
+        something else made to the client's credentials or authentication methods after that read is not
+        seen, and a write may undo it. Give it only where nothing else changes the client meanwhile, as
+        within one run of the keyops.auth0.credential_rotation role; without it the module reads the
+        current state first.
+    type: dict
+"""

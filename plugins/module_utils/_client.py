@@ -42,9 +42,6 @@ from ansible_collections.keyops.auth0.plugins.module_utils import _keys
 
 USER_AGENT = 'keyops.auth0-ansible/1.0'
 CLIENT_ASSERTION_TYPE = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer'
-CREDENTIAL_METHODS = ('private_key_jwt', 'tls_client_auth', 'self_signed_tls_client_auth')
-#: Fields a credential object may carry; anything else in a response is dropped.
-CREDENTIAL_FIELDS = ('id', 'name', 'kid', 'alg', 'credential_type', 'created_at', 'updated_at', 'expires_at')
 RETRY_STATUSES = frozenset((429, 500, 502, 503, 504))
 MAX_RETRY_WAIT = 60.0
 PAGE_SIZE = 100
@@ -176,11 +173,6 @@ def _error_from_response(response, method, path, attempts=None):
     status = body.get('statusCode') if isinstance(body.get('statusCode'), int) else response.status_code
     return Auth0Error(message, status=status, error=error, error_code=error_code,
                       method=method, path=path, attempts=attempts)
-
-
-def credential_view(credential):
-    """The public fields of a credential object, every key present (None when unset)."""
-    return dict((key, credential.get(key)) for key in CREDENTIAL_FIELDS)
 
 
 class Auth0Client:
@@ -445,13 +437,3 @@ class Auth0Client:
         path = '%s/credentials/%s' % (self._client_path(client_id), quote(credential_id, safe=''))
         self.call('DELETE', path)
 
-
-def enabled_credentials(client):
-    """Return (method, [credential ids]) of a client's client_authentication_methods, or (None, [])."""
-    methods = client.get('client_authentication_methods') if isinstance(client, dict) else None
-    if not isinstance(methods, dict):
-        return None, []
-    for method in CREDENTIAL_METHODS:
-        if isinstance(methods.get(method), dict):
-            return method, [c.get('id') for c in methods[method].get('credentials') or [] if isinstance(c, dict)]
-    return None, []

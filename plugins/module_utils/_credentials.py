@@ -21,6 +21,10 @@ _ISO = re.compile(
 )
 _UTC = datetime.timezone.utc
 
+CREDENTIAL_METHODS = ('private_key_jwt', 'tls_client_auth', 'self_signed_tls_client_auth')
+#: Fields a credential object may carry; anything else in a response is dropped.
+CREDENTIAL_FIELDS = ('id', 'name', 'kid', 'alg', 'credential_type', 'created_at', 'updated_at', 'expires_at')
+
 
 class CredentialReferenceError(ValueError):
     """A credential reference that matches nothing, or more than one credential."""
@@ -130,3 +134,68 @@ def resolve_reference(reference, credentials):
                 % (describe_reference(reference), len(found), key, value, ids))
     raise CredentialReferenceError(
         'No credential of the client matches %r (looked at %s).' % (describe_reference(reference), ', '.join(orders)))
+
+
+def credential_view(credential):
+    """The public fields of a credential object, every key present (None when unset)."""
+    return dict((key, credential.get(key)) for key in CREDENTIAL_FIELDS)
+
+
+def enabled_credentials(client):
+    """Return (method, [credential ids]) of a client's client_authentication_methods, or (None, [])."""
+    methods = client.get('client_authentication_methods') if isinstance(client, dict) else None
+    if not isinstance(methods, dict):
+        return None, []
+    for method in CREDENTIAL_METHODS:
+        if isinstance(methods.get(method), dict):
+            return method, [c.get('id') for c in methods[method].get('credentials') or [] if isinstance(c, dict)]
+    return None, []
+
+
+def describe_client(client, credentials, now=None):
+    """A client with its credentials, as auth0_client_credential_info returns it (and ``known_client`` takes)."""
+    method, enabled = enabled_credentials(client)
+    listed = []
+    for credential in credentials:
+        view = credential_view(credential)
+        is_enabled = credential.get('id') in enabled
+        view.update(enabled=is_enabled, method=method if is_enabled else None,
+                    days_until_expiry=days_until(credential.get('expires_at'), now=now))
+        listed.append(view)
+    return {
+        'client_id': client.get('client_id'),
+        'name': client.get('name'),
+        'authentication_method': method or client.get('token_endpoint_auth_method'),
+        'credentials': listed,
+    }
+
+
+def client_from_description(described, client_id):
+    """Rebuild (client, credentials) as the Management API returns them from a describe_client() result.
+
+    Used for ``known_client``: the state an earlier task read (or wrote) in the same run, so that a
+    module need not read it again.  Raises ValueError when it is not such a description of ``client_id``.
+    """
+    if not isinstance(described, dict) or not isinstance(described.get('credentials'), list):
+        raise ValueError('known_client must be a client as auth0_client_credential_info returns it (one element of '
+                         'its clients), or the client an earlier task of this collection returned.')
+    if described.get('client_id') != client_id:
+        raise ValueError('known_client describes client %r, not %s; pass the state of the same client.'
+                         % (described.get('client_id'), client_id))
+    credentials = []
+    for credential in described['credentials']:
+        if not isinstance(credential, dict) or not credential.get('id'):
+            raise ValueError('known_client has a credential without an id (%r).' % (credential,))
+        credentials.append(credential_view(credential))
+    method = described.get('authentication_method')
+    enabled = [c['id'] for c in described['credentials'] if c.get('enabled')]
+    if method in CREDENTIAL_METHODS:
+        client = {'client_id': client_id, 'name': described.get('name'), 'token_endpoint_auth_method': None,
+                  'client_authentication_methods': {method: {'credentials': [{'id': i} for i in enabled]}}}
+    elif enabled:
+        raise ValueError('known_client lists enabled credentials but its authentication_method is %r, not a '
+                         'credential method.' % (method,))
+    else:
+        client = {'client_id': client_id, 'name': described.get('name'), 'client_authentication_methods': None,
+                  'token_endpoint_auth_method': method}
+    return client, credentials

@@ -16,12 +16,15 @@ description:
     so the cap is never hit half-way.
   - References are resolved against the credentials of the client before anything is written, and every
     limit is checked before any call when it can be, else before any write.
+  - A run reads the client and its credentials (two calls) and writes only when something changes (one
+    call); with O(known_client) it reads nothing.
 author:
   - keyops.auth0 contributors (@keyops)
 extends_documentation_fragment:
   - keyops.auth0.auth0
   - keyops.auth0.auth0.attributes
   - keyops.auth0.auth0.actiongroup_auth0
+  - keyops.auth0.auth0.known_client
 attributes:
   check_mode:
     support: full
@@ -121,6 +124,37 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+client:
+  description:
+    - The client and its credentials after the run (in check mode, as they would be), in the form of an element
+      of RV(keyops.auth0.auth0_client_credential_info#module:clients).
+    - Give it to the next task as O(known_client) to spare that task its reads.
+  returned: always
+  type: dict
+  contains:
+    client_id:
+      description: Client ID.
+      type: str
+      sample: 8Nm2nVPbWBRq2XcBpL0x4TqgC4mR7gVt
+    name:
+      description: Name of the application.
+      type: str
+      sample: billing
+    authentication_method:
+      description: How the application authenticates.
+      type: str
+      sample: private_key_jwt
+    credentials:
+      description:
+        - The credentials of the application, without PEM, each with C(enabled), C(method) and C(days_until_expiry)
+          as in RV(keyops.auth0.auth0_client_credential_info#module:clients[].credentials).
+      type: list
+      elements: dict
+      sample:
+        - {id: cred_1m7sfABoNTTKYwTQ8qt6tX, name: billing-2026-07, kid: MvgWaC6Z_8cDHQCyMK7CXlRti2I5gpYQNkFeRl-7YJo,
+           alg: RS256, credential_type: public_key, created_at: "2026-07-01T09:00:00.000Z",
+           updated_at: "2026-07-01T09:00:00.000Z", expires_at: null, enabled: true, method: private_key_jwt,
+           days_until_expiry: null}
 method:
   description: The authentication method after the run (O(method), or O(token_endpoint_auth_method)).
   returned: always
@@ -172,10 +206,10 @@ diff:
 """
 
 from ansible_collections.keyops.auth0.plugins.module_utils import _credentials as creds
-from ansible_collections.keyops.auth0.plugins.module_utils._client import CREDENTIAL_METHODS, enabled_credentials
+from ansible_collections.keyops.auth0.plugins.module_utils._credentials import CREDENTIAL_METHODS, enabled_credentials
 from ansible_collections.keyops.auth0.plugins.module_utils._module import Auth0Module
 
-CLIENT_FIELDS = ['client_id', 'client_authentication_methods', 'token_endpoint_auth_method']
+CLIENT_FIELDS = ['client_id', 'name', 'client_authentication_methods', 'token_endpoint_auth_method']
 MAX_PER_LIST = 2
 
 
@@ -231,16 +265,17 @@ def desired_ids(module, current_ids, wanted):
     return [i for i in current_ids if i not in wanted]
 
 
-def switch_to_secret(module, client, credentials_of):
+def switch_to_secret(module, client, credentials):
     p = module.params
     active, ids = enabled_credentials(client)
     current = active or client.get('token_endpoint_auth_method')
-    before = views(ids, credentials_of() if ids else [])
+    before = views(ids, credentials)
     changed = active is not None or client.get('token_endpoint_auth_method') != p['token_endpoint_auth_method']
+    body = {'client_authentication_methods': None, 'token_endpoint_auth_method': p['token_endpoint_auth_method']}
+    after_client = dict(client, **body) if changed else client
     if changed and not module.check_mode:
-        module.client.update_client(p['client_id'], {'client_authentication_methods': None,
-                                                     'token_endpoint_auth_method': p['token_endpoint_auth_method']})
-    return changed, current, before, p['token_endpoint_auth_method'], []
+        module.client.update_client(p['client_id'], body)
+    return changed, current, before, p['token_endpoint_auth_method'], [], after_client
 
 
 def set_credentials(module, client, credentials):
@@ -254,7 +289,7 @@ def set_credentials(module, client, credentials):
     switching = active != method
     changed = set(desired) != set(current_ids) or (switching and bool(desired))
     if not changed:
-        return False, active or secret, before, method if active == method else (active or secret), before
+        return False, active or secret, before, method if active == method else (active or secret), before, client
     if len(desired) > MAX_PER_LIST:
         module.fail_json(msg='Client %s would have %d credentials enabled for %s (%s); Auth0 allows at most %d. '
                              'Use state=exact to replace a credential in one call.'
@@ -268,22 +303,35 @@ def set_credentials(module, client, credentials):
     body = {'client_authentication_methods': {method: {'credentials': [{'id': i} for i in desired]}}}
     if secret:
         body['token_endpoint_auth_method'] = None
+    after_client = dict(client, **body)
+    after_client['token_endpoint_auth_method'] = None
     if not module.check_mode:
         module.client.update_client(p['client_id'], body)
-    return True, active or secret, before, method, views(desired, credentials)
+    return True, active or secret, before, method, views(desired, credentials), after_client
+
+
+def read_state(module):
+    """The client and its credentials: from known_client when given (no call), else read (two GETs)."""
+    p = module.params
+    if p['known_client'] is not None:
+        try:
+            return creds.client_from_description(p['known_client'], p['client_id'])
+        except ValueError as exc:
+            module.fail_json(msg=str(exc))
+    client = module.client.get_client(p['client_id'], fields=CLIENT_FIELDS)
+    return client, module.client.list_credentials(p['client_id'])
 
 
 def run_module(module):
     p = module.params
     pre_checks(module)
-    client = module.client.get_client(p['client_id'], fields=CLIENT_FIELDS)
+    client, credentials = read_state(module)
     if p['token_endpoint_auth_method']:
-        changed, method_before, before, method, after = switch_to_secret(
-            module, client, lambda: module.client.list_credentials(p['client_id']))
+        changed, method_before, before, method, after, after_client = switch_to_secret(module, client, credentials)
     else:
-        credentials = module.client.list_credentials(p['client_id'])
-        changed, method_before, before, method, after = set_credentials(module, client, credentials)
-    result = {'changed': changed, 'method': method, 'before': before, 'after': after}
+        changed, method_before, before, method, after, after_client = set_credentials(module, client, credentials)
+    result = {'changed': changed, 'method': method, 'before': before, 'after': after,
+              'client': creds.describe_client(after_client, credentials)}
     if module._diff:
         result['diff'] = {'before': {'method': method_before, 'credentials': before},
                           'after': {'method': method, 'credentials': after}}
@@ -300,6 +348,7 @@ def main():
             allow_empty=dict(type='bool', default=False),
             allow_secret_switch=dict(type='bool', default=False),
             token_endpoint_auth_method=dict(type='str', choices=['client_secret_post', 'client_secret_basic']),
+            known_client=dict(type='dict'),
         ),
         mutually_exclusive=[('credentials', 'token_endpoint_auth_method')],
         required_one_of=[('credentials', 'token_endpoint_auth_method')],

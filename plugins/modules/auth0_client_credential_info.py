@@ -132,27 +132,9 @@ clients:
 """
 
 from ansible_collections.keyops.auth0.plugins.module_utils import _credentials as creds
-from ansible_collections.keyops.auth0.plugins.module_utils._client import credential_view, enabled_credentials
 from ansible_collections.keyops.auth0.plugins.module_utils._module import Auth0Module
 
 CLIENT_FIELDS = ['client_id', 'name', 'client_authentication_methods', 'token_endpoint_auth_method']
-
-
-def describe_client(client, credentials):
-    method, enabled = enabled_credentials(client)
-    listed = []
-    for credential in credentials:
-        view = credential_view(credential)
-        is_enabled = credential.get('id') in enabled
-        view.update(enabled=is_enabled, method=method if is_enabled else None,
-                    days_until_expiry=creds.days_until(credential.get('expires_at')))
-        listed.append(view)
-    return {
-        'client_id': client.get('client_id'),
-        'name': client.get('name'),
-        'authentication_method': method or client.get('token_endpoint_auth_method'),
-        'credentials': listed,
-    }
 
 
 def run_module(module):
@@ -161,7 +143,7 @@ def run_module(module):
         clients = [api.get_client(module.params['client_id'], fields=CLIENT_FIELDS)]
     else:
         clients = api.list_clients(fields=CLIENT_FIELDS)
-    result = [describe_client(c, api.list_credentials(c['client_id'])) for c in clients]
+    result = [creds.describe_client(c, api.list_credentials(c['client_id'])) for c in clients]
     module.exit_json(changed=False, clients=result)
 
 

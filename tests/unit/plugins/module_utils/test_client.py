@@ -352,14 +352,6 @@ def test_create_credential_gives_up():
     api.done()
 
 
-def test_enabled_credentials():
-    assert _client.enabled_credentials({}) == (None, [])
-    assert _client.enabled_credentials(None) == (None, [])
-    assert _client.enabled_credentials({'client_authentication_methods': {'foo': {}}}) == (None, [])
-    body = {'client_authentication_methods': {'tls_client_auth': {'credentials': [{'id': 'a'}, 'junk']}}}
-    assert _client.enabled_credentials(body) == ('tls_client_auth', ['a'])
-
-
 def test_error_str_variants():
     assert str(Auth0Error('plain')) == 'plain'
     assert str(Auth0Error('', status=500, method='GET', path='/x')) == 'Auth0 API call GET /x failed: 500'

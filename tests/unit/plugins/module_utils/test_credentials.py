@@ -92,3 +92,50 @@ def test_resolve_reference_errors(ref, message):
 def test_views():
     assert creds.reference_view({'id': 'a', 'kid': 'b', 'name': 'c', 'alg': 'RS256'}) == {'id': 'a', 'kid': 'b', 'name': 'c'}
     assert creds.describe_reference({'kid': 'k', 'name': None}) == 'kid=k'
+
+
+def test_enabled_credentials():
+    assert creds.enabled_credentials({}) == (None, [])
+    assert creds.enabled_credentials(None) == (None, [])
+    assert creds.enabled_credentials({'client_authentication_methods': {'foo': {}}}) == (None, [])
+    body = {'client_authentication_methods': {'tls_client_auth': {'credentials': [{'id': 'a'}, 'junk']}}}
+    assert creds.enabled_credentials(body) == ('tls_client_auth', ['a'])
+
+
+def test_describe_client_round_trip():
+    client = {'client_id': 'c1', 'name': 'app', 'token_endpoint_auth_method': None,
+              'client_authentication_methods': {'private_key_jwt': {'credentials': [{'id': 'cred_b'}]}}}
+    listed = [{'id': 'cred_a', 'kid': 'ka', 'name': 'a', 'expires_at': '2026-06-11T12:00:00.000Z', 'pem': 'x'},
+              {'id': 'cred_b', 'kid': 'kb', 'name': 'b'}]
+    described = creds.describe_client(client, listed, now=NOW)
+    assert described['authentication_method'] == 'private_key_jwt'
+    assert [(c['id'], c['enabled'], c['method'], c['days_until_expiry']) for c in described['credentials']] == [
+        ('cred_a', False, None, 10), ('cred_b', True, 'private_key_jwt', None)]
+    assert 'pem' not in described['credentials'][0]
+    rebuilt, credentials = creds.client_from_description(described, 'c1')
+    assert creds.enabled_credentials(rebuilt) == ('private_key_jwt', ['cred_b'])
+    assert [c['id'] for c in credentials] == ['cred_a', 'cred_b'] and 'enabled' not in credentials[0]
+    assert creds.describe_client(rebuilt, credentials, now=NOW) == described
+
+
+def test_client_from_description_secret_and_empty_list():
+    secret = {'client_id': 'c1', 'authentication_method': 'client_secret_post', 'credentials': [{'id': 'cred_a'}]}
+    client, dummy = creds.client_from_description(secret, 'c1')
+    assert client['client_authentication_methods'] is None
+    assert client['token_endpoint_auth_method'] == 'client_secret_post'
+    empty = {'client_id': 'c1', 'authentication_method': 'private_key_jwt', 'credentials': []}
+    client, dummy = creds.client_from_description(empty, 'c1')
+    assert creds.enabled_credentials(client) == ('private_key_jwt', [])
+
+
+@pytest.mark.parametrize('described, message', [
+    ('text', 'known_client must be a client as auth0_client_credential_info returns it'),
+    ({'client_id': 'c1'}, 'known_client must be a client'),
+    ({'client_id': 'other', 'credentials': []}, "known_client describes client 'other', not c1"),
+    ({'client_id': 'c1', 'credentials': [{'name': 'x'}]}, 'known_client has a credential without an id'),
+    ({'client_id': 'c1', 'authentication_method': 'client_secret_post', 'credentials': [{'id': 'a', 'enabled': True}]},
+     'lists enabled credentials but its authentication_method is'),
+])
+def test_client_from_description_rejects(described, message):
+    with pytest.raises(ValueError, match=message):
+        creds.client_from_description(described, 'c1')
