@@ -436,4 +436,3 @@ class Auth0Client:
     def delete_credential(self, client_id, credential_id):
         path = '%s/credentials/%s' % (self._client_path(client_id), quote(credential_id, safe=''))
         self.call('DELETE', path)
-

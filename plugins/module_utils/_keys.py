@@ -14,6 +14,7 @@ plugins that only handle keys can import them alone.  Every validation failure i
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import json
 import re
@@ -76,7 +77,22 @@ def _require_cryptography():
         raise ValueError('The Python library cryptography is needed to handle keys.')
 
 
-def _load_any_public(pem):
+@functools.lru_cache(maxsize=32)
+def _private_key_object(data, validate=True):
+    """Parse a PEM private key once per process (a module describes one file in several ways).
+
+    Checking an RSA private key's consistency costs about 0.1 s of CPU at 3072 bits; ``validate=False``
+    skips it where only the public numbers are used (the kid of a backup), never for a key that signs.
+    """
+    if not validate:
+        try:
+            return serialization.load_pem_private_key(data, password=None, unsafe_skip_rsa_key_validation=True)
+        except TypeError:  # pragma: no cover - cryptography < 39 has no such argument
+            pass
+    return serialization.load_pem_private_key(data, password=None)
+
+
+def _load_any_public(pem, validate=True):
     """Return (public_key, kind) for a private key, public key or certificate PEM.
 
     kind is one of ``private``, ``public`` or ``certificate``.
@@ -92,7 +108,7 @@ def _load_any_public(pem):
         raise ValueError('The private key is encrypted; give an unencrypted PEM private key.')
     try:
         if 'PRIVATE KEY' in label:
-            return serialization.load_pem_private_key(data, password=None).public_key(), 'private'
+            return _private_key_object(data, validate).public_key(), 'private'
         if label == 'CERTIFICATE':
             return x509.load_pem_x509_certificate(data).public_key(), 'certificate'
         if label in ('PUBLIC KEY', 'RSA PUBLIC KEY'):
@@ -153,14 +169,18 @@ def load_certificate(pem):
     return x509.load_pem_x509_certificate(text.encode('ascii'))
 
 
-def load_private_key(pem):
-    """Load an unencrypted RSA private key (2048-4096 bits) for signing client assertions."""
+def load_private_key(pem, validate=True):
+    """Load an unencrypted RSA private key (2048-4096 bits) for signing client assertions.
+
+    ``validate=False`` skips the consistency check of the private numbers: only for describing a key
+    (its public part), never for a key that will sign.
+    """
     _require_cryptography()
     text = _text(pem)
     if not is_private_key_pem(text):
         raise ValueError('An unencrypted RSA private key in PEM form (PKCS#8 or PKCS#1) is needed here.')
-    _load_any_public(text)
-    key = serialization.load_pem_private_key(text.encode('ascii', 'replace'), password=None)
+    _load_any_public(text, validate)
+    key = _private_key_object(text.encode('ascii', 'replace'), validate)
     _check_rsa(key.public_key())
     return key
 
@@ -179,18 +199,29 @@ def generate_private_key_pem(size=2048):
     ).decode('ascii')
 
 
-def public_key_pem(private_or_public_pem):
+def new_key_pair(size=3072):
+    """A new RSA key pair for a credential: {private_key, public_key, kid, size}. Raises ValueError naming ``size``."""
+    _require_cryptography()
+    if isinstance(size, bool) or not isinstance(size, int) or not MIN_RSA_BITS <= size <= MAX_RSA_BITS:
+        raise ValueError('size must be %d to %d bits (Auth0 accepts RSA keys of that size), not %s.'
+                         % (MIN_RSA_BITS, MAX_RSA_BITS, size))
+    private_pem = generate_private_key_pem(size)
+    public_pem = public_key_pem(private_pem, validate=False)
+    return {'private_key': private_pem, 'public_key': public_pem, 'kid': kid_for_public_key(public_pem), 'size': size}
+
+
+def public_key_pem(private_or_public_pem, validate=True):
     """Return the SubjectPublicKeyInfo PEM of a private key, public key or certificate."""
-    key, dummy = _load_any_public(private_or_public_pem)
+    key, dummy = _load_any_public(private_or_public_pem, validate)
     return key.public_bytes(
         encoding=serialization.Encoding.PEM,
         format=serialization.PublicFormat.SubjectPublicKeyInfo,
     ).decode('ascii')
 
 
-def public_jwk(pem):
+def public_jwk(pem, validate=True):
     """Return the public JWK members (RFC 7517) of an RSA or EC key given as any PEM."""
-    key, dummy = _load_any_public(pem)
+    key, dummy = _load_any_public(pem, validate)
     if isinstance(key, rsa.RSAPublicKey):
         numbers = key.public_numbers()
         return {'e': _b64url(_int_bytes(numbers.e)), 'kty': 'RSA', 'n': _b64url(_int_bytes(numbers.n))}
@@ -203,13 +234,13 @@ def public_jwk(pem):
                      % _describe(key))
 
 
-def kid_for_public_key(pem):
+def kid_for_public_key(pem, validate=True):
     """Return the RFC 7638 JWK thumbprint (SHA-256, base64url without padding) of the key in ``pem``.
 
     ``pem`` may be a private key, a public key or a certificate: the thumbprint only depends on the
     public key, which is also how Auth0 names a credential whose kid was not given.
     """
-    jwk = public_jwk(pem)
+    jwk = public_jwk(pem, validate)
     canonical = json.dumps(jwk, sort_keys=True, separators=(',', ':')).encode('utf-8')
     return _b64url(hashlib.sha256(canonical).digest())
 

@@ -336,3 +336,25 @@ def test_backup_is_copied_where_hard_links_are_not_possible(capsys, keys, key_pa
 def test_names_fall_back_to_numeric_ids():
     assert credential_key_file.user_name(987654) == '987654'
     assert credential_key_file.group_name(987654) == '987654'
+
+
+@pytest.mark.parametrize('keep, kept', [(2, 2), (1, 1), (0, 1)])
+def test_promote_prunes_but_keeps_the_backup_it_made(capsys, keys, key_path, keep, kept):
+    """keep_backups with state=promoted: one module run switches and prunes; the backup needed to roll back stays."""
+    write(key_path, keys[0])
+    write(key_path + '.next', keys[1])
+    for stamp in ('20260101T000000000000Z', '20260201T000000000000Z'):
+        write('%s.%s.bak' % (key_path, stamp), keys[2])
+    args = {'path': key_path, 'state': 'promoted', 'kid': kid(keys[1]), 'keep_backups': keep}
+    predicted = run(capsys, args, check_mode=True)
+    assert predicted['changed'] is True and len(listing(key_path)) == 4
+    result = run(capsys, args)
+    assert result['changed'] is True and result['key']['kid'] == kid(keys[1])
+    assert len(result['backups']) == kept and result['previous_kid'] == kid(keys[0])
+    assert [os.path.basename(p) for p in result['removed']] == [os.path.basename(p) for p in predicted['removed']]
+    assert len(result['removed']) == 3 - kept
+    assert sorted(os.path.basename(b['path']) for b in result['backups']) == [
+        n for n in listing(key_path) if n.endswith('.bak')]
+    restored = run(capsys, {'path': key_path, 'state': 'restored', 'kid': kid(keys[1])})
+    assert restored['changed'] is True and restored['key']['kid'] == kid(keys[0])
+    assert run(capsys, dict(args, keep_backups=-1))['failed'] is True
