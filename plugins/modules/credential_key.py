@@ -17,15 +17,22 @@ description:
     this module B(must) set C(no_log=true), and should set C(ansible_pipelining=true) (as a task
     variable) so that neither the module's arguments nor its result pass through a temporary file.
   - This module makes no HTTP call and is not part of the C(keyops.auth0.auth0) action group.
-    Run it on the controller (C(delegate_to=localhost)) so that the private key is created where it
-    is used and only copied to the hosts that need it.
+    Its action plugin creates the key in the controller's worker process, wherever the task is delegated,
+    so the key never passes through a module process; it is only copied to the hosts that need it.
 author:
   - keyops.auth0 contributors (@keyops)
 requirements:
-  - cryptography >= 3.4 (on the host that runs the module, normally the controller)
+  - cryptography >= 3.4 (on the controller)
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
+  - ansible.builtin.action_common_attributes.flow
 attributes:
+  action:
+    support: full
+  async:
+    support: none
+  bypass_host_loop:
+    support: none
   check_mode:
     support: full
     details:
@@ -89,33 +96,21 @@ size:
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
-from ansible_collections.keyops.auth0.plugins.module_utils._keys import (
-    CRYPTOGRAPHY_IMPORT_ERROR,
-    HAS_CRYPTOGRAPHY,
-    MAX_RSA_BITS,
-    MIN_RSA_BITS,
-    generate_private_key_pem,
-    kid_for_public_key,
-    public_key_pem,
-)
+from ansible_collections.keyops.auth0.plugins.module_utils._keys import CRYPTOGRAPHY_IMPORT_ERROR, HAS_CRYPTOGRAPHY, new_key_pair
+
+ARGUMENT_SPEC = dict(size=dict(type='int', default=3072))
 
 
 def main():
     """Generate the key pair and return it."""
-    module = AnsibleModule(
-        argument_spec=dict(size=dict(type='int', default=3072)),
-        supports_check_mode=True,
-    )
+    module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
     if not HAS_CRYPTOGRAPHY:
         module.fail_json(msg=missing_required_lib('cryptography'), exception=CRYPTOGRAPHY_IMPORT_ERROR)
-    size = module.params['size']
-    if not MIN_RSA_BITS <= size <= MAX_RSA_BITS:
-        module.fail_json(msg='size must be %d to %d bits (Auth0 accepts RSA keys of that size), not %d.'
-                         % (MIN_RSA_BITS, MAX_RSA_BITS, size))
-    private_pem = generate_private_key_pem(size)
-    public_pem = public_key_pem(private_pem)
-    module.exit_json(changed=False, private_key=private_pem, public_key=public_pem,
-                     kid=kid_for_public_key(public_pem), size=size)
+    try:
+        pair = new_key_pair(module.params['size'])
+    except ValueError as error:
+        module.fail_json(msg=str(error))
+    module.exit_json(changed=False, **pair)
 
 
 if __name__ == '__main__':

@@ -1,0 +1,72 @@
+# Copyright: (c) 2026, keyops.auth0 contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The action plugins of credential_key and credential_key_plan: same answers as the modules, no module process."""
+
+from __future__ import annotations
+
+from unittest.mock import MagicMock
+
+import pytest
+from ansible.errors import AnsibleActionFail
+from ansible.playbook.play_context import PlayContext
+
+from ansible_collections.keyops.auth0.plugins.action import credential_key as key_action
+from ansible_collections.keyops.auth0.plugins.action import credential_key_plan as plan_action
+from ansible_collections.keyops.auth0.plugins.module_utils import _keys
+
+
+def action(plugin, args, check_mode=False):
+    task = MagicMock()
+    task.args = args
+    task.async_val = 0
+    task.check_mode = check_mode
+    task.diff = False
+    connection = MagicMock()
+    connection._shell.tmpdir = None
+    module = plugin.ActionModule(task, connection, PlayContext(), loader=None, templar=None, shared_loader_obj=None)
+    module._execute_module = MagicMock(side_effect=AssertionError('no module process may be started'))
+    module._low_level_execute_command = MagicMock(side_effect=AssertionError('no command may be run'))
+    return module
+
+
+def test_key_is_made_in_process_and_matches_its_kid():
+    result = action(key_action, {'size': 2048}).run(task_vars={})
+    assert result['changed'] is False and result['size'] == 2048
+    assert result['private_key'].startswith('-----BEGIN PRIVATE KEY-----')
+    assert result['kid'] == _keys.kid_for_public_key(result['public_key'])
+    assert _keys.public_key_pem(result['private_key']) == result['public_key']
+    again = action(key_action, {}, check_mode=True).run(task_vars={})
+    assert again['size'] == 3072 and again['kid'] != result['kid']
+
+
+@pytest.mark.parametrize('args, message', [
+    ({'size': 1024}, 'size must be 2048 to 4096 bits'),
+    ({'size': 'big'}, 'size'),
+    ({'bits': 2048}, 'bits'),
+])
+def test_key_rejects_bad_input(args, message):
+    with pytest.raises(AnsibleActionFail, match=message):
+        action(key_action, args).run(task_vars={})
+
+
+CLIENT = {'client_id': 'app', 'authentication_method': 'private_key_jwt', 'credentials': [
+    {'id': 'c1', 'kid': 'K1', 'name': 'manual', 'enabled': True, 'method': 'private_key_jwt',
+     'created_at': '2026-05-01T00:00:00.000Z', 'days_until_expiry': 5}]}
+HOSTS = {'h1': {'key': {'exists': True, 'kid': 'K1'}, 'staged': {'exists': False, 'kid': None}, 'backups': []}}
+
+
+def test_plan_is_made_in_process():
+    result = action(plan_action, {'client': CLIENT, 'hosts': HOSTS, 'now': '2026-06-01T00:00:00Z'}).run(task_vars={})
+    assert result['changed'] is False and result['action'] == 'rotate'
+    assert any('expires in 5 days' in reason for reason in result['reasons'])
+    assert [c['id'] for c in result['retire']] == ['c1']
+
+
+@pytest.mark.parametrize('args, message', [
+    ({'hosts': HOSTS}, 'client'),
+    ({'client': CLIENT, 'hosts': HOSTS, 'now': 'yesterday'}, 'now: '),
+    ({'client': CLIENT, 'hosts': HOSTS, 'rotate_before_days': 'soon'}, 'rotate_before_days'),
+])
+def test_plan_rejects_bad_input(args, message):
+    with pytest.raises(AnsibleActionFail, match=message):
+        action(plan_action, args).run(task_vars={})
