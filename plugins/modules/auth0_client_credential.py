@@ -17,7 +17,7 @@ description:
   - Creating a credential does not enable it; use M(keyops.auth0.auth0_client_auth_methods) for that.
   - A run that changes nothing reads the credential list once, plus one token request unless O(auth0_token) is set.
     Deleting an enabled credential, or replacing one, also reads the client. With O(known_client) it reads
-    nothing: creating a credential is then one call, detaching and deleting one two.
+    nothing, so creating a credential is one call, and detaching and deleting one two.
 author:
   - keyops.auth0 contributors (@keyops)
 extends_documentation_fragment:
