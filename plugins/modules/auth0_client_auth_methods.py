@@ -121,6 +121,30 @@ EXAMPLES = r"""
     auth0_domain: acme.eu.auth0.com
     client_id: "{{ app_client_id }}"
     token_endpoint_auth_method: client_secret_post
+
+# Read once, then let each step start from the state the previous one left (no reads in between).
+- name: Read the client and its credentials
+  keyops.auth0.auth0_client_credential_info:
+    auth0_domain: acme.eu.auth0.com
+    client_id: "{{ app_client_id }}"
+  register: app
+
+- name: Register the new public key (one POST)
+  keyops.auth0.auth0_client_credential:
+    auth0_domain: acme.eu.auth0.com
+    client_id: "{{ app_client_id }}"
+    name: app-2027
+    pem: "{{ new_public_key }}"
+    known_client: "{{ app.clients[0] }}"
+  register: created
+
+- name: Enable it beside the old one (one PATCH)
+  keyops.auth0.auth0_client_auth_methods:
+    auth0_domain: acme.eu.auth0.com
+    client_id: "{{ app_client_id }}"
+    credentials: ["{{ created.credential.id }}"]
+    known_client: "{{ created.client }}"
+  register: enabled
 """
 
 RETURN = r"""
