@@ -24,10 +24,8 @@ class ActionModule(ActionBase):
 
     def run(self, tmp=None, task_vars=None):
         result = super().run(tmp, task_vars)
-        dummy, args = self.validate_argument_spec(argument_spec={'size': {'type': 'int', 'default': 3072}})
-        if not _keys.HAS_CRYPTOGRAPHY:
-            raise AnsibleActionFail('The Python library cryptography is needed on the controller to create a key.')
-        try:
+        dummy, args = self.validate_argument_spec(argument_spec=_keys.KEY_PAIR_ARGUMENT_SPEC)
+        try:  # also the error when cryptography is missing on the controller
             result.update(_keys.new_key_pair(args['size']))
         except ValueError as error:
             raise AnsibleActionFail(str(error)) from None

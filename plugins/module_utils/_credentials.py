@@ -24,6 +24,8 @@ _UTC = datetime.timezone.utc
 CREDENTIAL_METHODS = ('private_key_jwt', 'tls_client_auth', 'self_signed_tls_client_auth')
 #: Fields a credential object may carry; anything else in a response is dropped.
 CREDENTIAL_FIELDS = ('id', 'name', 'kid', 'alg', 'credential_type', 'created_at', 'updated_at', 'expires_at')
+#: The fields of a client that describe_client uses (what a module asks GET /clients for).
+CLIENT_FIELDS = ('client_id', 'name', 'client_authentication_methods', 'token_endpoint_auth_method')
 
 
 class CredentialReferenceError(ValueError):

@@ -199,6 +199,10 @@ def generate_private_key_pem(size=2048):
     ).decode('ascii')
 
 
+#: The options of credential_key (module and action plugin).
+KEY_PAIR_ARGUMENT_SPEC = dict(size=dict(type='int', default=3072))
+
+
 def new_key_pair(size=3072):
     """A new RSA key pair for a credential: {private_key, public_key, kid, size}. Raises ValueError naming ``size``."""
     _require_cryptography()

@@ -13,10 +13,10 @@ from __future__ import annotations
 
 import datetime
 
-from ansible_collections.keyops.auth0.plugins.module_utils._credentials import parse_datetime
+from ansible_collections.keyops.auth0.plugins.module_utils._credentials import CREDENTIAL_METHODS, parse_datetime
 
 METHOD = 'private_key_jwt'
-OTHER_METHODS = ('tls_client_auth', 'self_signed_tls_client_auth')
+OTHER_METHODS = tuple(m for m in CREDENTIAL_METHODS if m != METHOD)
 MAX_ENABLED = 2
 MAX_CREDENTIALS = 4
 

@@ -233,7 +233,6 @@ from ansible_collections.keyops.auth0.plugins.module_utils import _credentials a
 from ansible_collections.keyops.auth0.plugins.module_utils._credentials import CREDENTIAL_METHODS, enabled_credentials
 from ansible_collections.keyops.auth0.plugins.module_utils._module import Auth0Module
 
-CLIENT_FIELDS = ['client_id', 'name', 'client_authentication_methods', 'token_endpoint_auth_method']
 MAX_PER_LIST = 2
 
 
@@ -336,14 +335,11 @@ def set_credentials(module, client, credentials):
 
 def read_state(module):
     """The client and its credentials: from known_client when given (no call), else read (two GETs)."""
-    p = module.params
-    if p['known_client'] is not None:
-        try:
-            return creds.client_from_description(p['known_client'], p['client_id'])
-        except ValueError as exc:
-            module.fail_json(msg=str(exc))
-    client = module.client.get_client(p['client_id'], fields=CLIENT_FIELDS)
-    return client, module.client.list_credentials(p['client_id'])
+    known = module.known_state()
+    if known is not None:
+        return known
+    client_id = module.params['client_id']
+    return module.client.get_client(client_id, fields=creds.CLIENT_FIELDS), module.client.list_credentials(client_id)
 
 
 def run_module(module):

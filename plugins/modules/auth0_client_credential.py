@@ -398,13 +398,10 @@ def replace(module, current, fields, kid, expires_at, known):
 
 def read_state(module):
     """(known client or None, credentials): from known_client when given (no call), else the list (one GET)."""
-    p = module.params
-    if p['known_client'] is None:
-        return None, module.client.list_credentials(p['client_id'])
-    try:
-        return creds.client_from_description(p['known_client'], p['client_id'])
-    except ValueError as exc:
-        module.fail_json(msg=str(exc))
+    known = module.known_state()
+    if known is None:
+        return None, module.client.list_credentials(module.params['client_id'])
+    return known
 
 
 def known_after(known, credentials, before_id, after, methods_after=None):

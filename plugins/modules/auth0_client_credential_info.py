@@ -134,15 +134,13 @@ clients:
 from ansible_collections.keyops.auth0.plugins.module_utils import _credentials as creds
 from ansible_collections.keyops.auth0.plugins.module_utils._module import Auth0Module
 
-CLIENT_FIELDS = ['client_id', 'name', 'client_authentication_methods', 'token_endpoint_auth_method']
-
 
 def run_module(module):
     api = module.client
     if module.params['client_id']:
-        clients = [api.get_client(module.params['client_id'], fields=CLIENT_FIELDS)]
+        clients = [api.get_client(module.params['client_id'], fields=creds.CLIENT_FIELDS)]
     else:
-        clients = api.list_clients(fields=CLIENT_FIELDS)
+        clients = api.list_clients(fields=creds.CLIENT_FIELDS)
     result = [creds.describe_client(c, api.list_credentials(c['client_id'])) for c in clients]
     module.exit_json(changed=False, clients=result)
 

@@ -96,14 +96,17 @@ size:
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
-from ansible_collections.keyops.auth0.plugins.module_utils._keys import CRYPTOGRAPHY_IMPORT_ERROR, HAS_CRYPTOGRAPHY, new_key_pair
-
-ARGUMENT_SPEC = dict(size=dict(type='int', default=3072))
+from ansible_collections.keyops.auth0.plugins.module_utils._keys import (
+    CRYPTOGRAPHY_IMPORT_ERROR,
+    HAS_CRYPTOGRAPHY,
+    KEY_PAIR_ARGUMENT_SPEC,
+    new_key_pair,
+)
 
 
 def main():
     """Generate the key pair and return it."""
-    module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
+    module = AnsibleModule(argument_spec=KEY_PAIR_ARGUMENT_SPEC, supports_check_mode=True)
     if not HAS_CRYPTOGRAPHY:
         module.fail_json(msg=missing_required_lib('cryptography'), exception=CRYPTOGRAPHY_IMPORT_ERROR)
     try:

@@ -553,8 +553,6 @@ def restore(files, params):
 
 def prune(files, params, at_least=0):
     keep = params['keep_backups']
-    if keep < 0:
-        files.module.fail_json(msg='keep_backups must be 0 or more.')
     old = files.backups()[max(max(keep, at_least) - (1 if files.pending_backup else 0), 0):]
     for path in old:
         files.remove(path)
@@ -588,6 +586,8 @@ def main():
     )
     if not HAS_CRYPTOGRAPHY:
         module.fail_json(msg=missing_required_lib('cryptography'), exception=CRYPTOGRAPHY_IMPORT_ERROR)
+    if (module.params['keep_backups'] or 0) < 0:
+        module.fail_json(msg='keep_backups must be 0 or more.')
     files = KeyFiles(module)
     state = module.params['state']
     before = {'key': public_view(files.info(files.path, public=False)),
@@ -599,8 +599,6 @@ def main():
         files.remove_leftovers()
     action = {'read': lambda f, p: 'Read the key files.', 'staged': stage, 'promoted': promote,
               'restored': restore, 'pruned': prune}[state]
-    if state == 'promoted' and module.params['keep_backups'] is not None and module.params['keep_backups'] < 0:
-        module.fail_json(msg='keep_backups must be 0 or more.')
     msg = action(files, module.params)
     if state == 'promoted' and module.params['keep_backups'] is not None:
         removed = len(files.removed)
