@@ -100,7 +100,7 @@ def seed_fleet(emu, work, clients, hosts_per_client):
     return inventory
 
 
-def run_playbook(emu, work, label, playbook, inventory, forks, tree):
+def run_playbook(emu, work, label, playbook, inventory, forks, tree, profile=False):
     """Run one playbook; return its measurements."""
     counter = os.path.join(work, label + '.counter.json')
     if os.path.exists(counter):
@@ -116,7 +116,10 @@ def run_playbook(emu, work, label, playbook, inventory, forks, tree):
     log_path = os.path.join(work, label + '.log')
     started = time.monotonic()
     with open(log_path, 'w', encoding='utf-8') as log:
-        rc = subprocess.call([os.path.join(BIN, 'ansible-playbook'), '-i', inventory, '-f', str(forks), playbook],
+        # --profile: the ansible-playbook process itself under cProfile (its forked workers exit without
+        # writing), to see where the strategy loop spends its time.
+        prefix = [sys.executable, os.path.join(HERE, 'profile_run.py'), os.path.join(work, label + '.prof')] if profile else []
+        rc = subprocess.call(prefix + [os.path.join(BIN, 'ansible-playbook'), '-i', inventory, '-f', str(forks), playbook],
                              env=env, stdout=log, stderr=subprocess.STDOUT, cwd=work)
     wall = time.monotonic() - started
     stats = emu.admin('GET', '/stats')
@@ -147,6 +150,8 @@ def main():
     parser.add_argument('--forks', type=int, default=30)
     parser.add_argument('--hosts-per-client', type=int, default=3)
     parser.add_argument('--only', choices=['collection', 'baseline'], help='run one playbook only (no comparison targets)')
+    parser.add_argument('--profile', action='store_true',
+                        help='run ansible-playbook under cProfile, writing <label>.prof in the work directory (slower)')
     parser.add_argument('--out', default=os.path.join(HERE, 'results'))
     parser.add_argument('--report', metavar='BENCH_JSON', help='only print the table and targets of an earlier (even partial) run')
     args = parser.parse_args()
@@ -179,7 +184,7 @@ def main():
                 for phase in ('rotate', 'second'):
                     label = '%s-%d-%s' % (kind, clients, phase)
                     print('running %s ...' % label, flush=True)
-                    run = run_playbook(emu, work, label, playbooks[kind], inventory, args.forks, tree)
+                    run = run_playbook(emu, work, label, playbooks[kind], inventory, args.forks, tree, args.profile)
                     run.update(kind=kind, clients=clients, phase=phase,
                                management_per_client=round(run['management_calls'] / clients, 2),
                                management_by_route_per_client={k: round(v / clients, 2) for k, v in run['management_by_route'].items()})
@@ -220,27 +225,29 @@ def targets(runs, sizes):
     coll = [r for r in runs if r['kind'] == 'collection']
     rotate = [r for r in coll if r['phase'] == 'rotate']
     second = [r for r in coll if r['phase'] == 'second']
+    # A failed run proves nothing: its few calls must not pass for a cheap rotation.
+    ok = not any(r['failed'] for r in coll)
     worst = max((r['management_per_client'] for r in rotate), default=None)
-    add('Management API calls per rotated client <= 6', worst is not None and worst <= 6,
+    add('Management API calls per rotated client <= 6', ok and worst is not None and 0 < worst <= 6,
         ', '.join('%d clients: %s' % (r['clients'], r['management_per_client']) for r in rotate))
     worst = max((r['management_per_client'] for r in second), default=None)
-    add('Management API calls per client in a no-change run <= 2', worst is not None and worst <= 2,
+    add('Management API calls per client in a no-change run <= 2', ok and worst is not None and worst <= 2,
         ', '.join('%d clients: %s' % (r['clients'], r['management_per_client']) for r in second))
-    add('management tokens per run == 1', all(r['management_tokens'] == 1 for r in coll),
+    add('management tokens per run == 1', bool(coll) and all(r['management_tokens'] == 1 for r in coll),
         ', '.join('%s: %d' % (r['label'], r['management_tokens']) for r in coll)
         + ' (all /oauth/token requests, key checks by the application clients included: %s)'
         % [r['token_requests'] for r in coll])
     for clients in (10, 50):
         mine, base = find(runs, 'collection', clients, 'rotate'), find(runs, 'baseline', clients, 'rotate')
         if mine and base:
-            add('wall time below the baseline at %d clients' % clients, mine['wall_s'] < base['wall_s'],
+            add('wall time below the baseline at %d clients' % clients, not mine['failed'] and mine['wall_s'] < base['wall_s'],
                 'collection %.1f s vs baseline %.1f s' % (mine['wall_s'], base['wall_s']))
         else:
             out.append({'target': 'wall time below the baseline at %d clients' % clients, 'status': 'NOT MEASURED',
                         'measured': '-'})
     ten, fifty = find(runs, 'collection', 10, 'rotate'), find(runs, 'collection', 50, 'rotate')
     if ten and fifty:
-        add('wall(50) <= 5 x wall(10)', fifty['wall_s'] <= 5 * ten['wall_s'],
+        add('wall(50) <= 5 x wall(10)', not (ten['failed'] or fifty['failed']) and fifty['wall_s'] <= 5 * ten['wall_s'],
             '%.1f s vs 5 x %.1f s = %.1f s' % (fifty['wall_s'], ten['wall_s'], 5 * ten['wall_s']))
     else:
         out.append({'target': 'wall(50) <= 5 x wall(10)', 'status': 'NOT MEASURED', 'measured': '-'})
@@ -272,7 +279,7 @@ def print_table(runs):
     print('\nSlowest tasks (seconds from the start of a task to the start of the next):')
     for r in runs:
         timed = sorted((r.get('callback') or {}).get('task_seconds') or [], key=lambda row: -row[1])[:5]
-        print('  %-26s %s' % (r['label'], '; '.join('%s %.1f' % (name, secs) for name, secs in timed)))
+        print('  %-26s %s' % (r['label'], '; '.join('%s %.1f' % (row[0], row[1]) for row in timed)))
 
 
 def plot(runs, path):

@@ -10,13 +10,18 @@ name: bench_counter
 type: aggregate
 short_description: count tasks and module invocations for benchmarks/bench.py
 description:
-  - Writes {"tasks", "invocations", "skipped", "failed", "ok", "by_module", "task_seconds"} to $BENCH_COUNTER_OUT.
+  - Writes {"tasks", "invocations", "skipped", "failed", "ok", "by_module", "task_seconds", "cpu_seconds"} to
+    $BENCH_COUNTER_OUT.
+  - cpu_seconds splits the controller's CPU time between the ansible-playbook process itself (the strategy
+    loop, which computes variables and handles results) and its worker processes (modules and their forks).
   - task_seconds lists each task (in play order) with the wall time from its start to the next task's start,
-    the same measure as ansible.posix's profile_tasks (not installed here).
+    the same measure as ansible.posix's profile_tasks (not installed here), and the controller CPU seconds
+    spent in that interval (ansible-playbook plus its reaped workers and modules).
 '''
 
 import json
 import os
+import resource
 import time
 
 from ansible.plugins.callback import CallbackBase
@@ -34,15 +39,20 @@ class CallbackModule(CallbackBase):
                        'by_module': {}, 'task_seconds': []}
         self._current = None
 
+    @staticmethod
+    def _cpu():
+        own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+        return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
     def _close_task(self):
         if self._current is not None:
-            name, started = self._current
-            self.counts['task_seconds'].append([name, round(time.monotonic() - started, 3)])
+            name, started, cpu = self._current
+            self.counts['task_seconds'].append([name, round(time.monotonic() - started, 3), round(self._cpu() - cpu, 3)])
             self._current = None
 
     def _open_task(self, task):
         self._close_task()
-        self._current = (task.get_name(), time.monotonic())
+        self._current = (task.get_name(), time.monotonic(), self._cpu())
 
     def v2_playbook_on_task_start(self, task, is_conditional):
         self.counts['tasks'] += 1
@@ -78,6 +88,9 @@ class CallbackModule(CallbackBase):
 
     def v2_playbook_on_stats(self, stats):
         self._close_task()
+        own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+        self.counts['cpu_seconds'] = {'main_process': round(own.ru_utime + own.ru_stime, 2),
+                                      'workers': round(children.ru_utime + children.ru_stime, 2)}
         path = os.environ.get('BENCH_COUNTER_OUT')
         if path:
             with open(path, 'w') as handle:
