@@ -25,12 +25,40 @@ import email.utils
 import ipaddress
 import random
 import ssl
+import sys
 import time
 import traceback
 from urllib.parse import quote, urlsplit
 
+
+def _import_httpx():
+    """Import httpx without its command-line interface.
+
+    httpx imports its CLI (click, rich, pygments) whenever those are installed, as they are on many
+    controllers: about 0.1 s of CPU in every module run, for a CLI never used here. While httpx is first
+    imported its ``httpx._main`` is hidden, so that httpx takes its own fallback (``httpx/__init__.py``
+    catches the ImportError); it is unhidden at once, so a later ``import httpx._main`` still works.
+    """
+    hide = 'httpx' not in sys.modules and 'httpx._main' not in sys.modules
+    if hide:
+        sys.modules['httpx._main'] = None
+    try:
+        import httpx  # pylint: disable=import-outside-toplevel
+    except ImportError:
+        if not hide:
+            raise
+        # An httpx without that fallback: import it whole.
+        for name in [name for name in sys.modules if name == 'httpx' or name.startswith('httpx.')]:
+            del sys.modules[name]
+        import httpx  # pylint: disable=import-outside-toplevel
+    finally:
+        if hide and sys.modules.get('httpx._main', False) is None:
+            del sys.modules['httpx._main']
+    return httpx
+
+
 try:
-    import httpx
+    httpx = _import_httpx()
 except ImportError:  # pragma: no cover - exercised by ansible-test's import sanity test
     HAS_HTTPX = False
     HTTPX_IMPORT_ERROR = traceback.format_exc()
