@@ -18,8 +18,12 @@ from ansible_collections.keyops.auth0.plugins.module_utils import _client, _keys
 loaded = {name: name in sys.modules for name in ('httpx', 'httpx._main', 'rich', 'click', 'cryptography.x509')}
 client = _client.httpx.Client()
 client.close()
-import httpx._main
-print(json.dumps({'loaded': loaded, 'has_httpx': _client.HAS_HTTPX, 'cli_later': callable(httpx._main.main)}))
+try:
+    import httpx._main
+    cli_later = callable(httpx._main.main)
+except ImportError:  # the CLI's dependencies are not installed here
+    cli_later = None
+print(json.dumps({'loaded': loaded, 'has_httpx': _client.HAS_HTTPX, 'cli_later': cli_later}))
 '''
 
 
