@@ -40,9 +40,13 @@ class CallbackModule(CallbackBase):
         self._current = None
 
     @staticmethod
-    def _cpu():
+    def _cpu_split():
+        """CPU seconds so far of this process and of its reaped children (workers and their modules)."""
         own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
-        return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+        return {'main_process': own.ru_utime + own.ru_stime, 'workers': children.ru_utime + children.ru_stime}
+
+    def _cpu(self):
+        return sum(self._cpu_split().values())
 
     def _close_task(self):
         if self._current is not None:
@@ -88,9 +92,7 @@ class CallbackModule(CallbackBase):
 
     def v2_playbook_on_stats(self, stats):
         self._close_task()
-        own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
-        self.counts['cpu_seconds'] = {'main_process': round(own.ru_utime + own.ru_stime, 2),
-                                      'workers': round(children.ru_utime + children.ru_stime, 2)}
+        self.counts['cpu_seconds'] = {name: round(value, 2) for name, value in self._cpu_split().items()}
         path = os.environ.get('BENCH_COUNTER_OUT')
         if path:
             with open(path, 'w') as handle:
