@@ -18,9 +18,9 @@ import json
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
+import tempfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
@@ -28,13 +28,6 @@ sys.path.insert(0, os.path.join(ROOT, 'extensions', 'molecule', 'shared'))
 import fleet as fleetlib  # noqa: E402  pylint: disable=wrong-import-position,import-error
 
 JWT = re.compile(r'eyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{16,}')
-
-
-def free_port():
-    """A free TCP port on loopback."""
-    with socket.socket() as sock:
-        sock.bind(('127.0.0.1', 0))
-        return sock.getsockname()[1]
 
 
 def survey_answers():
@@ -49,14 +42,13 @@ def survey_answers():
 
 def main():
     """Build the private data directory, run ansible-runner, check the events; non-zero on failure."""
-    work = os.path.join(ROOT, 'build', 'awx-runner')
+    work = tempfile.mkdtemp(prefix='keyops-awx-runner-')  # this run's own: fleet, private data dir, artifacts
     fleet_py = os.path.join(ROOT, 'extensions', 'molecule', 'shared', 'fleet.py')
     python = sys.executable
-    subprocess.run([python, fleet_py, 'up', '--dir', os.path.join(work, 'fleet'), '--port', str(free_port()),
-                    '--hosts', 'app1,app2,app3'], check=True)
-    fleet = fleetlib.Fleet(os.path.join(work, 'fleet'))
     problems = []
     try:
+        subprocess.run([python, fleet_py, 'up', '--dir', os.path.join(work, 'fleet'), '--hosts', 'app1,app2,app3'], check=True)
+        fleet = fleetlib.Fleet(os.path.join(work, 'fleet'))
         pdd = os.path.join(work, 'pdd')
         shutil.rmtree(pdd, ignore_errors=True)
         for sub in ('env', 'inventory', 'project'):
@@ -117,7 +109,8 @@ def main():
         if check.returncode:
             problems.append(check.stderr.strip()[-1500:])
     finally:
-        subprocess.run([python, fleet_py, 'down', '--dir', fleet.dir], check=False)
+        subprocess.run([python, fleet_py, 'down', '--dir', os.path.join(work, 'fleet')], check=False)
+        shutil.rmtree(work, ignore_errors=True)
     if problems:
         print('AWX runner check FAILED:\n- ' + '\n- '.join(problems))
         return 1

@@ -13,9 +13,10 @@ Management API calls made and the wall time. Everything it started is stopped by
 
 import json
 import os
-import socket
+import shutil
 import subprocess
 import sys
+import tempfile
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -24,13 +25,6 @@ sys.path.insert(0, os.path.join(ROOT, 'extensions', 'molecule', 'shared'))
 import fleet as fleetlib  # noqa: E402  pylint: disable=wrong-import-position,import-error
 
 HOSTS = ('web1', 'web2', 'web3')
-
-
-def free_port():
-    """A free TCP port on loopback."""
-    with socket.socket() as sock:
-        sock.bind(('127.0.0.1', 0))
-        return sock.getsockname()[1]
 
 
 def credentials_table(fleet, client_id):
@@ -55,12 +49,13 @@ def main():
     playbook = os.path.join(ROOT, 'playbooks', 'rotate.yml')
     if sys.argv[1:2] == ['--playbook']:
         playbook = sys.argv[2]
-    work = os.path.join(ROOT, 'build', 'demo')
+    temp = tempfile.mkdtemp(prefix='keyops-demo-')  # this run's own: the fleet, its emulator (on a free port), logs
+    work = os.path.join(temp, 'fleet')
     fleet_py = os.path.join(ROOT, 'extensions', 'molecule', 'shared', 'fleet.py')
     python = sys.executable
-    subprocess.run([python, fleet_py, 'up', '--dir', work, '--port', str(free_port()), '--hosts', ','.join(HOSTS)], check=True)
-    fleet = fleetlib.Fleet(work)
     try:
+        subprocess.run([python, fleet_py, 'up', '--dir', work, '--hosts', ','.join(HOSTS)], check=True)
+        fleet = fleetlib.Fleet(work)
         client_id = next(iter(fleet.info['clients']))
         before = credentials_table(fleet, client_id)
         inventory = os.path.join(work, 'inventory.json')
@@ -107,6 +102,7 @@ def main():
         return 0
     finally:
         subprocess.run([python, fleet_py, 'down', '--dir', work], check=False)
+        shutil.rmtree(temp, ignore_errors=True)
 
 
 if __name__ == '__main__':
