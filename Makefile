@@ -1,4 +1,4 @@
-# keyops.auth0 development tasks. `make demo` and `make test` work on a fresh machine:
+# keyops.auth0 development tasks. `make demo`, `make quick` and `make test` work on a fresh machine:
 # each bootstraps .venv from the pinned requirements-dev.txt first.
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
@@ -6,18 +6,34 @@ PYTHON ?= python3.11
 VENV := $(CURDIR)/.venv
 BIN := $(VENV)/bin
 BUILD := $(CURDIR)/build
-TREE := $(BUILD)/ansible_collections/keyops/auth0
 export PATH := $(BIN):$(PATH)
-export ANSIBLE_COLLECTIONS_PATH := $(BUILD)
-ANSIBLE_TEST := cd $(TREE) && $(BIN)/ansible-test
 
-.PHONY: help venv tree test sanity units coverage emulator-test integration molecule lint build-test demo bench changelog clean
+# Every suite works in a copy of the collection of its own, build/SUITE/ansible_collections/keyops/auth0
+# (the layout ansible-test needs), so suites running side by side share no file.
+TREE = $(BUILD)/$@/ansible_collections/keyops/auth0
+COLLECTIONS = $(BUILD)/$@
+copy-tree = $(BIN)/python tests/utils/collection_tree.py $(BUILD)/$@ >/dev/null
+
+# The oldest ansible-core that meta/runtime.yml claims: the core-floor suite runs the unit tests and a
+# rotation through the role on it, from a venv of its own.
+CORE_FLOOR := 2.15.13
+FLOOR_VENV := $(CURDIR)/.venv-core-floor
+SCENARIOS := $(patsubst extensions/molecule/%/molecule.yml,%,$(wildcard extensions/molecule/*/molecule.yml))
+# make test runs these side by side, JOBS at once, the longest first.
+SUITES := $(addprefix molecule-,$(SCENARIOS)) integration build-test sanity lint core-floor units emulator-test
+JOBS ?= 2
+
+.PHONY: help venv system-deps ansible-test-bootstrap quick test sanity units emulator-test integration molecule \
+        lint build-test core-floor demo bench changelog clean
 
 help:
-	@echo "make demo   - rotate a fleet's key against the Auth0 emulator and report"
-	@echo "make test   - every test: sanity, units (+coverage), emulator, integration, molecule, lint, build"
-	@echo "make venv   - only bootstrap .venv (with the auth0-emulator console script)"
-	@echo "make bench  - the rotation benchmark (see docs/performance.md)"
+	@echo "make demo     - rotate a fleet's key against the Auth0 emulator and report"
+	@echo "make quick    - unit tests (branch coverage >= 90 %) and emulator tests, under a minute"
+	@echo "make test     - every suite, $(JOBS) at once, then a table of their times:"
+	@echo "                $(SUITES)"
+	@echo "make integration [TARGET=auth0_client_token]   make molecule [SCENARIO=local_fleet]"
+	@echo "make venv     - only bootstrap .venv (with the auth0-emulator console script)"
+	@echo "make bench    - the rotation benchmark (see docs/performance.md)"
 
 venv: $(VENV)/.installed
 
@@ -28,64 +44,96 @@ $(VENV)/.installed: requirements-dev.txt constraints-dev.txt tests/emulator/pypr
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints-dev.txt -e tests/emulator
 	touch $@
 
+$(FLOOR_VENV)/.installed: tests/requirements-core-floor.txt tests/emulator/pyproject.toml
+	test -x $(FLOOR_VENV)/bin/python || $(PYTHON) -m venv $(FLOOR_VENV)
+	$(FLOOR_VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r tests/requirements-core-floor.txt
+	$(FLOOR_VENV)/bin/python -m pip install --quiet --disable-pip-version-check --no-deps -e tests/emulator
+	touch $@
+
+# What the suites need from the system: shellcheck (sanity) and sshd (the ssh_fleet scenario).
+system-deps:
+	@missing=""; command -v shellcheck >/dev/null || missing="$$missing shellcheck"; \
+	command -v sshd >/dev/null || test -x /usr/sbin/sshd || missing="$$missing openssh-server"; \
+	if [ -n "$$missing" ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; fi
+
 # ansible-test fetches a get-pip bootstrap script from a host this machine cannot reach:
 # seed its cache with an offline stand-in for the pip version it pins (see tests/utils/get_pip_standin.py).
 ansible-test-bootstrap: venv
 	@version=$$($(BIN)/python -c "import re, ansible_test._internal.python_requirements as m, inspect; print(re.search(r\"pip='([^']+)'\", inspect.getsource(m.get_venv_packages)).group(1))"); \
 	cache=$$HOME/.ansible/test/cache/get_pip_$${version//./_}.py; \
 	mkdir -p $$(dirname $$cache); cp tests/utils/get_pip_standin.py $$cache; echo "ansible-test pip $$version bootstrap: $$cache"
-	@command -v shellcheck >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq shellcheck >/dev/null; }
 
-tree: venv
-	@$(BIN)/python tests/utils/collection_tree.py $(BUILD) >/dev/null
-
-sanity: ansible-test-bootstrap tree
-	$(ANSIBLE_TEST) sanity --python 3.11 --venv --color no
-
-units: ansible-test-bootstrap tree
-	$(ANSIBLE_TEST) units --python 3.11 --venv --color no
-
-# ansible-test reports line coverage only; branch coverage of plugins/ comes from pytest-cov.
-coverage: tree
-	cd $(TREE) && PYTHONPATH=$(BUILD) $(BIN)/pytest -q -p no:cacheprovider tests/unit \
+# The inner loop: the unit tests with the branch-coverage gate, the emulator's and the test tools' tests.
+quick: venv
+	$(copy-tree)
+	cd $(TREE) && PYTHONPATH=$(COLLECTIONS) $(BIN)/pytest -q -p no:cacheprovider tests/unit \
 	  --cov=plugins --cov-branch --cov-report=term-missing:skip-covered --cov-fail-under=90
+	$(BIN)/pytest -q -p no:cacheprovider tests/emulator/tests tests/utils
+
+# Every suite, side by side; the exit code is non-zero when one failed. The preparations run first,
+# once, so that suites running at the same time never install anything.
+test: venv system-deps ansible-test-bootstrap $(FLOOR_VENV)/.installed
+	$(BIN)/python tests/utils/suites.py --jobs $(JOBS) --make-option=-o --make-option=system-deps \
+	  --make-option=-o --make-option=ansible-test-bootstrap $(SUITES)
+
+sanity: venv system-deps ansible-test-bootstrap
+	$(copy-tree)
+	cd $(TREE) && $(BIN)/ansible-test sanity --python 3.11 --venv --color no
+
+# The unit tests run once, in ansible-test's own environment, with coverage; the branch-coverage
+# gate reads ansible-test's report of plugins/.
+units: venv ansible-test-bootstrap
+	$(copy-tree)
+	cd $(TREE) && $(BIN)/ansible-test units --python 3.11 --venv --color no --coverage
+	cd $(TREE) && $(BIN)/ansible-test coverage report --python 3.11 --venv --color no --include 'plugins/*' \
+	  --show-missing > tests/output/coverage-report.txt
+	$(BIN)/python tests/utils/coverage_gate.py --min 90 $(TREE)/tests/output/coverage-report.txt
 
 emulator-test: venv
-	$(BIN)/pytest -q -p no:cacheprovider tests/emulator/tests
+	$(BIN)/pytest -q -p no:cacheprovider tests/emulator/tests tests/utils
 
-integration: ansible-test-bootstrap tree
+# make integration TARGET=auth0_client_token runs one target.
+integration: venv ansible-test-bootstrap
+	$(copy-tree)
 	cd $(TREE) && $(BIN)/python tests/utils/with_emulator.py --config tests/integration/integration_config.yml --tls -- \
-	  $(BIN)/ansible-test integration --local --python-interpreter $(BIN)/python --color no
+	  $(BIN)/ansible-test integration --local --python-interpreter $(BIN)/python --color no $(TARGET)
 
-molecule: tree
-	@command -v sshd >/dev/null || test -x /usr/sbin/sshd || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openssh-server >/dev/null; }
-	@if [ -d $(TREE)/extensions/molecule ] && ls $(TREE)/extensions/molecule/*/molecule.yml >/dev/null 2>&1; then \
-	  cd $(TREE)/extensions && for s in $$(ls molecule/*/molecule.yml | cut -d/ -f2 | grep -v '^default$$'); do $(BIN)/molecule test -s $$s; done; \
-	else echo "no molecule scenarios yet"; fi
+# make molecule SCENARIO=local_fleet runs one scenario; each runs in its own directory, on free ports.
+molecule: $(addprefix molecule-,$(or $(SCENARIO),$(SCENARIOS)))
 
-lint: tree
-	cd $(TREE) && $(BIN)/ansible-lint --profile production
+molecule-%: venv system-deps
+	$(copy-tree)
+	cd $(TREE)/extensions && ANSIBLE_COLLECTIONS_PATH=$(COLLECTIONS) $(BIN)/python ../tests/utils/molecule_scenario.py $*
+
+lint: venv
+	$(copy-tree)
+	cd $(TREE) && ANSIBLE_COLLECTIONS_PATH=$(COLLECTIONS) $(BIN)/ansible-lint --profile production
 
 # What is shipped is what is tested: build the tarball, install it in a temporary path, check the
 # execution environment definition against it, and run the rotation from there by FQCN.
-build-test: tree
-	rm -rf $(BUILD)/dist $(BUILD)/installed $(BUILD)/ee && mkdir -p $(BUILD)/dist $(BUILD)/ee
-	cd $(TREE) && $(BIN)/ansible-galaxy collection build --output-path $(BUILD)/dist
-	ANSIBLE_COLLECTIONS_PATH=$(BUILD)/installed $(BIN)/ansible-galaxy collection install --offline --force -p $(BUILD)/installed $(BUILD)/dist/keyops-auth0-*.tar.gz
-	cp $(TREE)/docs/awx/execution-environment.yml $(TREE)/docs/awx/requirements.yml $(BUILD)/dist/keyops-auth0-*.tar.gz $(BUILD)/ee/
-	cd $(BUILD)/ee && $(BIN)/ansible-builder create -f execution-environment.yml -c context --output-filename Containerfile >/dev/null
-	grep -q 'keyops-auth0-1.0.0.tar.gz' $(BUILD)/ee/context/_build/requirements.yml
-	grep -q 'ansible-galaxy' $(BUILD)/ee/context/Containerfile
-	$(BIN)/ansible-builder introspect --sanitize $(BUILD)/installed | tee $(BUILD)/ee/introspect.txt | grep -q httpx
-	grep -q cryptography $(BUILD)/ee/introspect.txt
-	cd $(TREE) && ANSIBLE_COLLECTIONS_PATH=$(BUILD)/installed $(BIN)/python tests/utils/demo.py --playbook keyops.auth0.rotate
-	cd $(TREE) && ANSIBLE_COLLECTIONS_PATH=$(BUILD)/installed $(BIN)/python tests/utils/awx_runner_check.py
+build-test: venv
+	$(copy-tree)
+	rm -rf $(COLLECTIONS)/dist $(COLLECTIONS)/installed $(COLLECTIONS)/ee && mkdir -p $(COLLECTIONS)/dist $(COLLECTIONS)/ee
+	cd $(TREE) && $(BIN)/ansible-galaxy collection build --output-path $(COLLECTIONS)/dist
+	$(BIN)/ansible-galaxy collection install --offline --force -p $(COLLECTIONS)/installed $(COLLECTIONS)/dist/keyops-auth0-*.tar.gz
+	cp $(TREE)/docs/awx/execution-environment.yml $(TREE)/docs/awx/requirements.yml $(COLLECTIONS)/dist/keyops-auth0-*.tar.gz $(COLLECTIONS)/ee/
+	cd $(COLLECTIONS)/ee && $(BIN)/ansible-builder create -f execution-environment.yml -c context --output-filename Containerfile >/dev/null
+	$(BIN)/ansible-builder introspect --sanitize $(COLLECTIONS)/installed > $(COLLECTIONS)/ee/introspect.txt
+	$(BIN)/python tests/utils/check_ee.py --context $(COLLECTIONS)/ee/context --introspect $(COLLECTIONS)/ee/introspect.txt \
+	  --galaxy $(TREE)/galaxy.yml --python-requirement httpx --python-requirement cryptography
+	cd $(TREE) && ANSIBLE_COLLECTIONS_PATH=$(COLLECTIONS)/installed $(BIN)/python tests/utils/demo.py --playbook keyops.auth0.rotate
+	cd $(TREE) && ANSIBLE_COLLECTIONS_PATH=$(COLLECTIONS)/installed $(BIN)/python tests/utils/awx_runner_check.py
 
-test: sanity units coverage emulator-test integration molecule lint build-test
-	@echo "make test: all suites passed"
+# The unit tests and one rotation through the role (the demo) on the oldest ansible-core claimed.
+core-floor: $(FLOOR_VENV)/.installed
+	$(copy-tree)
+	$(FLOOR_VENV)/bin/python -c 'import ansible.release; print("ansible-core", ansible.release.__version__)'
+	cd $(TREE) && PYTHONPATH=$(COLLECTIONS) $(FLOOR_VENV)/bin/pytest -q -p no:cacheprovider tests/unit
+	cd $(TREE) && ANSIBLE_COLLECTIONS_PATH=$(COLLECTIONS) $(FLOOR_VENV)/bin/python tests/utils/demo.py
 
-demo: tree
-	cd $(TREE) && $(BIN)/python tests/utils/demo.py
+demo: venv
+	$(copy-tree)
+	cd $(TREE) && ANSIBLE_COLLECTIONS_PATH=$(COLLECTIONS) $(BIN)/python tests/utils/demo.py
 
 # The benchmark (issue 6): the role against a hand-written uri playbook, 400 ms latency, 16/s limit.
 # make bench BENCH_ARGS=--quick measures 1 and 10 clients only. See docs/performance.md.
@@ -93,8 +141,9 @@ bench: venv
 	$(BIN)/python benchmarks/bench.py $(BENCH_ARGS)
 
 # CHANGELOG.md from changelogs/fragments (antsibull-changelog reads the plugins' docs through ansible-doc).
-changelog: tree
-	ANSIBLE_COLLECTIONS_PATH=$(BUILD) $(BIN)/antsibull-changelog generate
+changelog: venv
+	$(copy-tree)
+	ANSIBLE_COLLECTIONS_PATH=$(COLLECTIONS) $(BIN)/antsibull-changelog generate
 
 clean:
 	rm -rf $(BUILD) tests/output

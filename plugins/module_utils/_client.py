@@ -229,8 +229,6 @@ class Auth0Client:
         self.max_retry_wait = float(max_retry_wait)
         self._sleep = sleep or time.sleep
         self._clock = clock or time.time
-        #: (method, path, status or error) of every attempt, for tests and debugging.
-        self.calls = []
         self.token_requests = 0
         if not self._token_given:
             if not client_id or not (client_secret or private_key):
@@ -296,11 +294,9 @@ class Auth0Client:
                 response = self._http.request(method, path, **args)
             except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
                 # The request never reached the server: safe to send again.
-                self.calls.append((method, path, type(exc).__name__))
                 last_error = exc
                 continue
             except httpx.TransportError as exc:
-                self.calls.append((method, path, type(exc).__name__))
                 last_error = exc
                 if not idempotent:
                     raise Auth0UnknownOutcome(
@@ -308,7 +304,6 @@ class Auth0Client:
                         % type(exc).__name__, error='timeout' if isinstance(exc, httpx.TimeoutException)
                         else 'connection error', method=method, path=path, attempts=attempt + 1) from None
                 continue
-            self.calls.append((method, path, response.status_code))
             if response.status_code in RETRY_STATUSES:
                 last_error = response
                 if response.status_code != 429 and not idempotent:

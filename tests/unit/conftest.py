@@ -7,11 +7,10 @@ from __future__ import annotations
 import pytest
 
 from ansible.module_utils import basic
-from ansible.module_utils.testing import patch_module_args
 
 from ansible_collections.keyops.auth0.plugins.module_utils import _keys
 from ansible_collections.keyops.auth0.plugins.module_utils._module import Auth0Module
-from ansible_collections.keyops.auth0.tests.unit.utils import DOMAIN, Api, ModuleExit
+from ansible_collections.keyops.auth0.tests.unit.utils import DOMAIN, Api, ModuleExit, patch_module_args
 
 
 @pytest.fixture

@@ -24,6 +24,7 @@ def action(plugin, args, check_mode=False):
     connection = MagicMock()
     connection._shell.tmpdir = None
     module = plugin.ActionModule(task, connection, PlayContext(), loader=None, templar=None, shared_loader_obj=None)
+    module._load_name = 'keyops.auth0.' + plugin.__name__.rsplit('.', 1)[-1]  # set by the plugin loader in a real run
     module._execute_module = MagicMock(side_effect=AssertionError('no module process may be started'))
     module._low_level_execute_command = MagicMock(side_effect=AssertionError('no command may be run'))
     return module

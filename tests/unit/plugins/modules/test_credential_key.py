@@ -6,10 +6,10 @@ from __future__ import annotations
 import json
 
 import pytest
-from ansible.module_utils.testing import patch_module_args
 
 from ansible_collections.keyops.auth0.plugins.module_utils import _keys
 from ansible_collections.keyops.auth0.plugins.modules import credential_key
+from ansible_collections.keyops.auth0.tests.unit.utils import patch_module_args
 
 
 def run(capsys, args, check_mode=False):

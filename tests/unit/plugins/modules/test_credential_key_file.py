@@ -8,10 +8,10 @@ import os
 import stat
 
 import pytest
-from ansible.module_utils.testing import patch_module_args
 
 from ansible_collections.keyops.auth0.plugins.module_utils import _keys
 from ansible_collections.keyops.auth0.plugins.modules import credential_key_file
+from ansible_collections.keyops.auth0.tests.unit.utils import patch_module_args
 
 
 @pytest.fixture(scope='module')

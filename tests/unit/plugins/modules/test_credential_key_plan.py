@@ -6,9 +6,9 @@ from __future__ import annotations
 import json
 
 import pytest
-from ansible.module_utils.testing import patch_module_args
 
 from ansible_collections.keyops.auth0.plugins.modules import credential_key_plan
+from ansible_collections.keyops.auth0.tests.unit.utils import patch_module_args
 
 NOW = '2026-06-01T00:00:00Z'
 
