@@ -14,6 +14,7 @@ head=$(git -C "$repo" rev-parse HEAD)
 work=$(mktemp -d "${TMPDIR:-/tmp}/keyops-two-clones.XXXXXX")
 pids=()
 
+# shellcheck disable=SC2317  # called by the EXIT trap
 cleanup() {
     for pid in "${pids[@]}"; do
         kill -- "-$pid" 2>/dev/null || true
@@ -30,7 +31,9 @@ done
 
 echo "two-clones: HEAD $head, in $work"
 for n in 1 2; do
-    # a session of its own, so that cleanup can end the run and everything it started
+    # a session of its own, so that cleanup can end the run and everything it started; the
+    # single-quoted script gets its paths as arguments
+    # shellcheck disable=SC2016
     setsid bash -c 'cd "$1" && HOME="$2" make test > "$3" 2>&1; echo $? > "$4"' _ \
         "$work/clone$n" "$work/home$n" "$work/run$n.log" "$work/rc$n" < /dev/null &
     pids+=("$!")

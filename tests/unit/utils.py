@@ -19,7 +19,8 @@ from ansible.module_utils import basic
 from ansible.module_utils.common.text.converters import to_bytes
 
 try:
-    from ansible.module_utils.testing import patch_module_args
+    # the tests import patch_module_args from here
+    from ansible.module_utils.testing import patch_module_args  # pylint: disable=unused-import
 except ImportError:  # ansible-core < 2.19 (make core-floor): set the arguments as AnsibleModule reads them there
 
     @contextlib.contextmanager
