@@ -105,9 +105,12 @@ molecule-%: venv system-deps
 	$(copy-tree)
 	cd $(TREE)/extensions && ANSIBLE_COLLECTIONS_PATH=$(COLLECTIONS) $(BIN)/python ../tests/utils/molecule_scenario.py $*
 
+# ansible-lint also looks in ~/.ansible/collections and prefers a copy found there to the tree under test:
+# it runs with a HOME of its own, so that only this tree's collection can be found.
 lint: venv
 	$(copy-tree)
-	cd $(TREE) && ANSIBLE_COLLECTIONS_PATH=$(COLLECTIONS) $(BIN)/ansible-lint --profile production
+	home=$$(mktemp -d) && trap 'rm -rf "$$home"' EXIT && \
+	  cd $(TREE) && HOME=$$home ANSIBLE_COLLECTIONS_PATH=$(COLLECTIONS) $(BIN)/ansible-lint --profile production
 
 # What is shipped is what is tested: build the tarball, install it in a temporary path, check the
 # execution environment definition against it, and run the rotation from there by FQCN.

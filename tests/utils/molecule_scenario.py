@@ -10,7 +10,7 @@ files, probes, logs) and KEYOPS_FLEET_PORT (the emulator's port, which the scena
 AUTH0_DOMAIN needs before the emulator starts); molecule's own working files go to
 MOLECULE_EPHEMERAL_DIRECTORY. All three live in a directory made for this run and removed after it,
 so runs side by side (two clones, two CI jobs) share no path and no port. The nested runs' times
-are printed, and on failure the end of each run's log.
+are printed, and on failure the end of each run's log. KEYOPS_KEEP_WORK=1 keeps the directory.
 """
 
 import glob
@@ -57,7 +57,10 @@ def main():
                     show(path, tail=60)
         return rc
     finally:
-        shutil.rmtree(work, ignore_errors=True)
+        if os.environ.get('KEYOPS_KEEP_WORK'):
+            print('kept for a look (KEYOPS_KEEP_WORK): %s' % work)
+        else:
+            shutil.rmtree(work, ignore_errors=True)
 
 
 if __name__ == '__main__':
