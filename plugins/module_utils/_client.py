@@ -14,7 +14,10 @@ What it guarantees:
 * a request whose effect is unknown (a POST that timed out or got a 5xx) is never repeated blindly:
   ``create_credential`` reads the credential list back and matches by kid first;
 * at most one management token per client object (none when a token is given), renewed once on a
-  401 for an expired token;
+  401 for an expired token; ``use_token`` hands it a token an earlier step obtained;
+* safe to share between threads: the token is obtained once under a lock, and a 429 (or an answer
+  with ``x-ratelimit-remaining: 0``) pauses every thread's next request until the limit resets, so
+  concurrent calls back off together instead of each burning its retries;
 * every failure is an ``Auth0Error`` carrying the HTTP status, Auth0's error, errorCode and message,
   and the call (method and path), never a secret.
 """
@@ -26,6 +29,7 @@ import ipaddress
 import random
 import ssl
 import sys
+import threading
 import time
 import traceback
 from urllib.parse import quote, urlsplit
@@ -230,6 +234,9 @@ class Auth0Client:
         self._sleep = sleep or time.sleep
         self._clock = clock or time.time
         self.token_requests = 0
+        self._lock = threading.Lock()
+        self._token_lock = threading.Lock()
+        self._paused_until = 0.0
         if not self._token_given:
             if not client_id or not (client_secret or private_key):
                 self._no_access = ('No management access: set auth0_token, or auth0_client_id with '
@@ -267,6 +274,27 @@ class Auth0Client:
     def close(self):
         self._http.close()
 
+    def use_token(self, token):
+        """Use a Management API token obtained earlier in the run (still renewed on expiry when possible)."""
+        if token:
+            self._token = token
+
+    @property
+    def token(self):
+        """The Management API token this client uses (obtained now when it has none yet)."""
+        return self._management_token()
+
+    def _pause(self, seconds):
+        """Hold every thread's next request for ``seconds`` (Auth0 asked us to slow down)."""
+        with self._lock:
+            self._paused_until = max(self._paused_until, self._clock() + max(0.0, seconds))
+
+    def _wait_if_paused(self):
+        with self._lock:
+            wait = self._paused_until - self._clock()
+        if wait > 0:
+            self._sleep(min(wait, self.max_retry_wait))
+
     # -- transport ------------------------------------------------------------------------------
 
     def _backoff(self, attempt, response=None):
@@ -287,6 +315,8 @@ class Auth0Client:
         for attempt in range(attempts):
             if attempt:
                 self._sleep(self._backoff(attempt - 1, last_error if isinstance(last_error, httpx.Response) else None))
+            else:
+                self._wait_if_paused()  # a new request waits while another thread's request was told to
             args = dict(kwargs)
             if build is not None:
                 args.update(build())
@@ -304,6 +334,15 @@ class Auth0Client:
                         % type(exc).__name__, error='timeout' if isinstance(exc, httpx.TimeoutException)
                         else 'connection error', method=method, path=path, attempts=attempt + 1) from None
                 continue
+            if response.status_code == 429 or response.headers.get('x-ratelimit-remaining', '').strip() == '0':
+                wait = _header_wait(response, self._clock()) if response.status_code == 429 else None
+                if wait is None and response.headers.get('x-ratelimit-reset'):
+                    try:
+                        wait = float(response.headers['x-ratelimit-reset']) - self._clock()
+                    except ValueError:
+                        wait = None
+                if wait is not None and wait > 0:
+                    self._pause(wait)
             if response.status_code in RETRY_STATUSES:
                 last_error = response
                 if response.status_code != 429 and not idempotent:
@@ -351,11 +390,13 @@ class Auth0Client:
 
     def _management_token(self):
         if self._token is None:
-            if self._no_access:
-                raise Auth0Error(self._no_access)
-            body = self.request_token(self.client_id, client_secret=self._client_secret,
-                                      private_key=self._private_key, alg=self.signing_alg)
-            self._token = body['access_token']
+            with self._token_lock:
+                if self._token is None:
+                    if self._no_access:
+                        raise Auth0Error(self._no_access)
+                    body = self.request_token(self.client_id, client_secret=self._client_secret,
+                                              private_key=self._private_key, alg=self.signing_alg)
+                    self._token = body['access_token']
         return self._token
 
     # -- management API ---------------------------------------------------------------------------
