@@ -44,6 +44,12 @@ options:
       - PEM text of the RSA private key (2048 to 4096 bits) of a credential enabled for Private Key JWT on
         O(client_id). It signs a client assertion and is never sent.
     type: str
+  private_key_path:
+    description:
+      - Path of a PEM private key file on the host where the module runs, used like O(private_key). This
+        proves that the key an application reads from that file obtains a token; the key never leaves the host.
+    type: path
+    version_added: 2.0.0
   alg:
     description:
       - Algorithm the client assertion is signed with; it must be the C(alg) of the credential.
@@ -144,17 +150,27 @@ from ansible_collections.keyops.auth0.plugins.module_utils._module import Auth0M
 def run_module(module):
     p = module.params
     result = {'changed': False}
-    if p['private_key']:
+    # The key stays in a local name: module.params are echoed back (invocation) with only the values
+    # known as secrets at parse time masked, and a key read from a file is not one of them.
+    private_key = p['private_key']
+    if p['private_key_path']:
         try:
-            _keys.load_private_key(p['private_key'])
+            with open(p['private_key_path'], 'rb') as handle:
+                private_key = handle.read().decode('ascii')
+        except (OSError, UnicodeDecodeError) as exc:
+            module.fail_json(msg='private_key_path: %s cannot be read: %s' % (p['private_key_path'], exc))
+        module.no_log_values.add(private_key)
+    if private_key:
+        try:
+            _keys.load_private_key(private_key)
             if p['kid']:
                 _keys.validate_kid(p['kid'])
-            result['kid'] = p['kid'] or _keys.kid_for_public_key(p['private_key'])
+            result['kid'] = p['kid'] or _keys.kid_for_public_key(private_key)
         except ValueError as exc:
-            module.fail_json(msg='private_key: %s' % exc)
+            module.fail_json(msg='%s: %s' % ('private_key_path' if p['private_key_path'] else 'private_key', exc))
     audience = p['audience'] or module.client.management_audience
     body = module.client.request_token(p['client_id'], client_secret=p['client_secret'],
-                                       private_key=p['private_key'], alg=p['alg'], kid=p['kid'],
+                                       private_key=private_key, alg=p['alg'], kid=p['kid'],
                                        audience=audience)
     result.update(token_type=body.get('token_type'), expires_in=body.get('expires_in'),
                   scope=body.get('scope'), audience=audience)
@@ -168,14 +184,15 @@ def main():
         argument_spec=dict(
             client_id=dict(type='str', required=True),
             private_key=dict(type='str', no_log=True),
+            private_key_path=dict(type='path'),
             alg=dict(type='str', default='RS256', choices=list(_keys.ALGORITHMS)),
             kid=dict(type='str'),
             client_secret=dict(type='str', no_log=True),
             audience=dict(type='str'),
             return_token=dict(type='bool', default=False),
         ),
-        mutually_exclusive=[('private_key', 'client_secret')],
-        required_one_of=[('private_key', 'client_secret')],
+        mutually_exclusive=[('private_key', 'client_secret', 'private_key_path')],
+        required_one_of=[('private_key', 'client_secret', 'private_key_path')],
         supports_check_mode=True,
     )
     module.run(run_module)

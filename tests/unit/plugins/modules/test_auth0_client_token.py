@@ -65,3 +65,35 @@ def test_refused_exchange(api, run_module, keys):
     assert result['failed'] and 'invalid_client: Invalid signature' in result['msg']
     assert result['api_error']['error_code'] == 'invalid_client'
     assert keys['one']['private'] not in json.dumps(result)
+
+
+def test_private_key_path_signs_with_the_file_and_never_echoes_the_key(api, monkeypatch, tmp_path, keys):
+    """The module's arguments are echoed back (invocation) with only known secrets masked: a key read from a
+    file must be masked too (it was not: -vvvv printed it, found by the ssh_fleet scenario's secret scan)."""
+    from ansible.module_utils import basic
+    from ansible.module_utils.common.parameters import remove_values
+    from ansible_collections.keyops.auth0.tests.unit.utils import ModuleExit, patch_module_args
+
+    key_file = tmp_path / 'app.key'
+    key_file.write_text(keys['one']['private'])
+    echoed = {}
+
+    def exit_json(self, **kwargs):
+        echoed['invocation'] = json.dumps(remove_values(self.params, self.no_log_values))
+        raise ModuleExit(kwargs, False)
+
+    monkeypatch.setattr(basic.AnsibleModule, 'exit_json', exit_json)
+    api.token('app-token', check=lambda r: jwt_part(api.form(r)['client_assertion'], 1)['sub'] == CLIENT or pytest.fail('sub'))
+    with patch_module_args({'client_id': CLIENT, 'private_key_path': str(key_file), 'auth0_domain': DOMAIN,
+                            'auth0_token': 'ignored', '_ansible_check_mode': False, '_ansible_diff': False}):
+        with pytest.raises(ModuleExit) as info:
+            module.main()
+    assert info.value.result['kid'] == keys['one']['kid']
+    body = keys['one']['private'].splitlines()[1]
+    assert body not in echoed['invocation'] and 'PRIVATE KEY' not in echoed['invocation']
+    api.done()
+
+
+def test_private_key_path_that_cannot_be_read(api, run_module, tmp_path):
+    result = run_module(module, {'client_id': CLIENT, 'private_key_path': str(tmp_path / 'missing.key')})
+    assert result['failed'] and 'private_key_path' in result['msg'] and 'cannot be read' in result['msg']
