@@ -70,7 +70,9 @@ options:
   kid:
     description:
       - The kid the key must have.
-      - With O(state=staged), the module fails if O(private_key) has another kid.
+      - With O(state=staged), the module fails if O(private_key) has another kid; the key's RSA consistency check is
+        then left to its first use (the C(keyops.auth0.credential_rotation) role obtains a token with the key before
+        any host switches to it), which saves about 0.1 s of CPU per host at 3072 bits.
       - With O(state=promoted), required; the key with this kid (live or staged) ends up live, and the
         module fails if neither has it.
       - With O(state=restored), required; the live key is only rolled back while it has this kid.
@@ -482,8 +484,10 @@ def public_view(info):
 
 def stage(files, params):
     try:
-        load_private_key(params['private_key'])
-        kid = kid_for_public_key(params['private_key'])
+        # With a kid to match, the key's RSA consistency check (about 0.1 s of CPU at 3072 bits, on every host)
+        # is left to its first signature: the rotation obtains a token with this key before any host uses it.
+        load_private_key(params['private_key'], validate=not params['kid'])
+        kid = kid_for_public_key(params['private_key'], validate=not params['kid'])
     except ValueError as error:
         files.module.fail_json(msg='private_key is not usable: %s' % error)
     if params['kid'] and params['kid'] != kid:
