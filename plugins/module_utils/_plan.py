@@ -5,8 +5,8 @@
 """The decision step of a rotation: what to do for one client, from the state in Auth0 and on its hosts.
 
 PRIVATE to the keyops.auth0 collection: names and behaviour may change without notice.
-Pure: no call, no file. Used by the credential_key_plan module and by its action plugin, which runs
-it in the controller's worker process (no module process per client).
+Pure: no call, no file. The credential_rotation action plugin runs it for each client of the play
+in the controller's worker process.
 """
 
 from __future__ import annotations
@@ -49,6 +49,19 @@ def find_resume(hosts):
         if all(kid in (h['live'], h['staged']) for h in hosts) and any(h['live'] != kid for h in hosts):
             return kid
     return None
+
+
+def find_spread(hosts, by_kid, enabled_kids, prefix):
+    """The key to bring to every host when the hosts hold different keys and one of them is enabled and was
+    made by this role (a partial run, credential_rotation_allow_partial, rotated only some hosts): its kid."""
+    live = set(h['live'] for h in hosts if h['live'])
+    if len(live) < 2:
+        return None
+    candidates = [by_kid[k] for k in live if k in enabled_kids and k in by_kid and prefix
+                  and str(by_kid[k].get('name') or '').startswith(prefix)]
+    if not candidates:
+        return None
+    return max(candidates, key=lambda c: c.get('created_at') or '').get('kid')
 
 
 def age_days(value, now):
@@ -116,10 +129,17 @@ def plan(params, now):
         errors.append('the client authenticates with %s; this role only rotates %s keys' % (method, METHOD))
 
     target = find_resume(hosts)
+    spread = None if target else find_spread(hosts, by_kid, enabled_kids, params['name_prefix'])
     if target:
         result['action'] = 'resume'
         result['reasons'].append('a rotation to the key %s is in progress (live on %d of %d hosts, staged on the others)'
                                  % (target, sum(1 for h in hosts if h['live'] == target), len(hosts)))
+    elif spread:
+        target = spread
+        result['action'] = 'resume'
+        result['reasons'].append('the hosts hold different keys; the enabled key %s that hosts %s hold (made by an earlier, '
+                                 'partial run) is brought to the others' % (target, ', '.join(
+                                     h['host'] for h in hosts if h['live'] == target)))
     else:
         result['reasons'] = triggers(params, hosts, current, enabled_kids, now)
         if result['reasons']:

@@ -1,6 +1,6 @@
 # Copyright: (c) 2026, keyops.auth0 contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The action plugins of credential_key and credential_key_plan: same answers as the modules, no module process."""
+"""The action plugin of credential_key: the same answers as the module, no module process."""
 
 from __future__ import annotations
 
@@ -11,7 +11,6 @@ from ansible.errors import AnsibleActionFail
 from ansible.playbook.play_context import PlayContext
 
 from ansible_collections.keyops.auth0.plugins.action import credential_key as key_action
-from ansible_collections.keyops.auth0.plugins.action import credential_key_plan as plan_action
 from ansible_collections.keyops.auth0.plugins.module_utils import _keys
 
 
@@ -48,26 +47,3 @@ def test_key_is_made_in_process_and_matches_its_kid():
 def test_key_rejects_bad_input(args, message):
     with pytest.raises(AnsibleActionFail, match=message):
         action(key_action, args).run(task_vars={})
-
-
-CLIENT = {'client_id': 'app', 'authentication_method': 'private_key_jwt', 'credentials': [
-    {'id': 'c1', 'kid': 'K1', 'name': 'manual', 'enabled': True, 'method': 'private_key_jwt',
-     'created_at': '2026-05-01T00:00:00.000Z', 'days_until_expiry': 5}]}
-HOSTS = {'h1': {'key': {'exists': True, 'kid': 'K1'}, 'staged': {'exists': False, 'kid': None}, 'backups': []}}
-
-
-def test_plan_is_made_in_process():
-    result = action(plan_action, {'client': CLIENT, 'hosts': HOSTS, 'now': '2026-06-01T00:00:00Z'}).run(task_vars={})
-    assert result['changed'] is False and result['action'] == 'rotate'
-    assert any('expires in 5 days' in reason for reason in result['reasons'])
-    assert [c['id'] for c in result['retire']] == ['c1']
-
-
-@pytest.mark.parametrize('args, message', [
-    ({'hosts': HOSTS}, 'client'),
-    ({'client': CLIENT, 'hosts': HOSTS, 'now': 'yesterday'}, 'now: '),
-    ({'client': CLIENT, 'hosts': HOSTS, 'rotate_before_days': 'soon'}, 'rotate_before_days'),
-])
-def test_plan_rejects_bad_input(args, message):
-    with pytest.raises(AnsibleActionFail, match=message):
-        action(plan_action, args).run(task_vars={})

@@ -3,12 +3,13 @@
 
 from __future__ import annotations
 
-import json
+"""The decision for one client (module_utils/_plan.py), as the credential_rotation engine makes it."""
 
 import pytest
 
-from ansible_collections.keyops.auth0.plugins.modules import credential_key_plan
-from ansible_collections.keyops.auth0.tests.unit.utils import patch_module_args
+from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
+
+from ansible_collections.keyops.auth0.plugins.module_utils import _plan
 
 NOW = '2026-06-01T00:00:00Z'
 
@@ -29,13 +30,10 @@ def host(live=None, staged=None, backups=(), metadata=None):
 
 
 def run(capsys, cli, hosts, **params):
-    args = dict(client=cli, hosts=hosts, now=NOW, **params)
-    with patch_module_args(args):
-        with pytest.raises(SystemExit):
-            credential_key_plan.main()
-    result = json.loads(capsys.readouterr().out)
-    assert result['changed'] is False
-    return result
+    params.setdefault('now', NOW)
+    validated = ArgumentSpecValidator(_plan.ARGUMENT_SPEC).validate(dict(client=cli, hosts=hosts, **params))
+    assert not validated.error_messages, validated.error_messages
+    return _plan.run(validated.validated_parameters)
 
 
 def ids(items):
@@ -166,12 +164,14 @@ def test_other_methods_and_failed_hosts_block(capsys):
     assert result['action'] == 'blocked'
 
 
-def test_bad_now_fails(capsys):
-    with patch_module_args(dict(client=client(), hosts={}, now='yesterday')):
-        with pytest.raises(SystemExit):
-            credential_key_plan.main()
-    result = json.loads(capsys.readouterr().out)
-    assert result['failed'] is True
+def test_bad_now_fails():
+    with pytest.raises(ValueError, match='now: '):
+        _plan.run(dict(client=client(), hosts={}, now='yesterday'))
+
+
+def test_now_defaults_to_the_current_time(capsys):
+    result = run(capsys, client(cred('c1', 'K1', enabled=True, days=1)), {'h1': host('K1')}, now=None)
+    assert result['action'] == 'rotate'
 
 
 def test_hosts_outside_the_batch_and_a_foreign_name_block(capsys):

@@ -1,0 +1,555 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, keyops.auth0 contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""Action plugin of keyops.auth0.credential_rotation: the Auth0 steps of a rotation, for every client at once.
+
+Runs once per play (run_once), in the controller's worker, with no module process: the plan (read
+Auth0, decide, make the new keys in memory), the registration (free, register, enable, verify) and
+the retirement, each for all clients of the play concurrently over one Auth0 client (one management
+token per run, one back-off on 429), and the summary. Fleet decisions come from
+module_utils/_fleet.py, the per-client decision from module_utils/_plan.py, the Auth0 calls from
+module_utils/_engine.py. The role credential_rotation is the only intended caller.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import datetime
+import os
+import shutil
+import tempfile
+import time
+import traceback
+
+from ansible.errors import AnsibleActionFail
+from ansible.plugins.action import ActionBase
+from ansible.utils.display import Display
+from ansible.utils.vars import load_extra_vars
+
+from ansible_collections.keyops.auth0.plugins.module_utils import _engine, _fleet, _keys, _plan
+from ansible_collections.keyops.auth0.plugins.module_utils._client import Auth0Client, Auth0Error
+from ansible_collections.keyops.auth0.plugins.module_utils._credentials import client_from_description
+from ansible_collections.keyops.auth0.plugins.module_utils._module import auth0_argument_spec
+
+display = Display()
+
+# What the role registers, read back here from the hosts' variables.
+READ = '_credential_rotation_host'
+PLAN = '_credential_rotation_plan'
+READ_BACK = '_credential_rotation_read_back'
+STAGED = '_credential_rotation_staged'
+ENABLE = '_credential_rotation_enable'
+SWITCH = '_credential_rotation_switch'
+RETIRE = '_credential_rotation_retire'
+
+
+def argument_spec():
+    spec = auth0_argument_spec()
+    spec['auth0_domain'] = dict(spec['auth0_domain'], required=False)
+    spec.update(
+        step=dict(type='str', required=True, choices=['plan', 'enable', 'retire', 'summary']),
+        concurrency=dict(type='int', default=16),
+        now=dict(type='str'),
+    )
+    return spec
+
+
+COORDINATION_PREFIX = 'keyops-rotation-'
+STALE_COORDINATION = 86400
+
+
+def remove_stale_coordination():
+    """Remove batch records that runs stopped before their summary left (older than a day: no run waits that long)."""
+    root = tempfile.gettempdir()
+    now = time.time()
+    for name in os.listdir(root):
+        path = os.path.join(root, name)
+        try:
+            if name.startswith(COORDINATION_PREFIX) and os.path.isdir(path) and now - os.path.getmtime(path) > STALE_COORDINATION:
+                shutil.rmtree(path, ignore_errors=True)
+        except OSError:
+            pass
+
+
+def _sentence(text):
+    text = text.strip()
+    return (text[:1].upper() + text[1:]).rstrip('.') + '.' if text else text
+
+
+def _say(line):
+    display.display('credential_rotation: %s' % line)
+
+
+class ActionModule(ActionBase):
+
+    TRANSFERS_FILES = False
+    _requires_connection = False
+    #: Passed to every Auth0Client this plugin builds (unit tests set a mock transport and a no-op sleep).
+    client_options = {}
+
+    def run(self, tmp=None, task_vars=None):
+        result = super().run(tmp, task_vars)
+        dummy, args = self.validate_argument_spec(argument_spec=argument_spec())
+        self._args = args
+        self._vars = task_vars
+        self._check = bool(self._task.check_mode)
+        self._diff = bool(self._task.diff)
+        step = args['step']
+        if args['concurrency'] < 1:
+            raise AnsibleActionFail('concurrency must be 1 or more.')
+        try:
+            result.update(getattr(self, '_step_' + step)())
+        except Auth0Error as error:
+            if step == 'plan':  # its result is no_log: say why before it is hidden
+                _say('refused: Auth0 answered: %s' % error)
+            raise AnsibleActionFail('Auth0 answered: %s' % error) from None
+        except AnsibleActionFail as error:
+            if step == 'plan':
+                _say('refused: %s' % error)
+            raise
+        return result
+
+    # -- helpers ----------------------------------------------------------------------------------
+
+    def _hostvar(self, host, name, default=None):
+        try:
+            value = self._vars['hostvars'][host].get(name, default)
+        except Exception:  # pylint: disable=broad-except  # an undefined or broken template reads as unset
+            return default
+        return default if value is None else value
+
+    def _inventory_clients(self, inventory):
+        """({host: client id or None}, {host: why it cannot be read}) for every inventory host."""
+        clients, unreadable = {}, {}
+        for host in inventory:
+            try:
+                clients[host] = self._vars['hostvars'][host].get('credential_rotation_client_id')
+            except Exception as error:  # pylint: disable=broad-except  # e.g. a template of facts set later in the play
+                clients[host] = None
+                unreadable[host] = str(error).splitlines()[0][:200] if str(error) else type(error).__name__
+        return clients, unreadable
+
+    def _auth0(self, token=None):
+        a = self._args
+        if not a['auth0_domain']:
+            raise AnsibleActionFail('auth0_domain is not set: set the AUTH0_DOMAIN environment variable, or auth0_domain in '
+                                    'module_defaults for the group keyops.auth0.auth0.')
+        try:
+            client = Auth0Client(a['auth0_domain'], client_id=a['auth0_client_id'], client_secret=a['auth0_client_secret'],
+                                 private_key=a['auth0_client_assertion_private_key'],
+                                 signing_alg=a['auth0_client_assertion_signing_alg'] or 'RS256', token=a['auth0_token'],
+                                 validate_certs=a['validate_certs'], ca_path=a['auth0_ca_path'], timeout=a['timeout'],
+                                 retries=a['retries'], **self.client_options)
+        except Auth0Error as error:
+            raise AnsibleActionFail(str(error)) from None
+        client.use_token(token)
+        return client
+
+    def _each(self, names, function):
+        """function(name) for each name, concurrently; {name: result}; an exception becomes {'error': ...}."""
+        out = {}
+        if not names:
+            return out
+        workers = min(self._args['concurrency'], len(names))
+        with concurrent.futures.ThreadPoolExecutor(max_workers=workers) as pool:
+            futures = dict((pool.submit(function, name), name) for name in names)
+            for future in concurrent.futures.as_completed(futures):
+                name = futures[future]
+                try:
+                    out[name] = future.result()
+                except Auth0Error as error:
+                    out[name] = {'error': 'Auth0 answered: %s' % error}
+                except AnsibleActionFail as error:
+                    out[name] = {'error': str(error)}
+                except Exception as error:  # pylint: disable=broad-except  # one client's failure never stops the others
+                    display.vvv('credential_rotation: %s' % traceback.format_exc())
+                    out[name] = {'error': 'Unexpected %s: %s' % (type(error).__name__, error)}
+        return out
+
+    def _plan_result(self):
+        plan = self._vars.get(PLAN) or {}
+        if 'clients' not in plan:
+            raise AnsibleActionFail('The plan of this run is missing: the steps of credential_rotation run in order, '
+                                    'from its tasks/main.yml.')
+        return plan
+
+    def _alive(self):
+        return set(self._vars.get('ansible_play_hosts') or [])
+
+    # -- plan -------------------------------------------------------------------------------------
+
+    def _step_plan(self):
+        v = self._vars
+        play_all = list(v.get('ansible_play_hosts_all') or [])
+        play_alive = list(v.get('ansible_play_hosts') or [])
+        # ansible_play_batch drops failed and unreachable hosts too: only live hosts outside it mean serial
+        error = _fleet.serial_error(play_alive, list(v.get('ansible_play_batch') or play_alive))
+        if error:
+            raise AnsibleActionFail(error)
+        play = getattr(getattr(self._task, '_parent', None), '_play', None)
+        strategy = getattr(play, 'strategy', 'linear') or 'linear'
+        if strategy.rsplit('.', 1)[-1] not in ('linear', 'debug'):
+            raise AnsibleActionFail('The play uses the %s strategy; the rotation needs the linear strategy (its batches '
+                                    'wait for each other, and every host must finish a step before the next one starts). '
+                                    'Nothing was changed.' % strategy)
+        # Batches follow the order in which the strategy starts the hosts (the play keyword order), so that a
+        # host never waits for one that cannot start because the forks are taken by waiting hosts.
+        play_all = _fleet.play_order(play_all, getattr(play, 'order', None))
+        if play_all is None:
+            raise AnsibleActionFail('The play sets order: shuffle; the rotation promotes the hosts of a client in batches '
+                                    'that follow the play order, which shuffle makes unknown. Remove order from the play '
+                                    '(or use inventory, sorted, reverse_sorted or reverse_inventory). Nothing was changed.')
+        try:
+            extra = load_extra_vars(self._loader)
+        except Exception:  # pylint: disable=broad-except  # not run from the command line (tests): none
+            extra = {}
+        if 'credential_rotation_client_id' in (extra or {}):
+            raise AnsibleActionFail('credential_rotation_client_id is given as an extra variable: it then names the client of '
+                                    'every inventory host, whatever key the host holds, and a host of another client would '
+                                    'receive this client\'s key. Set it per host or group in the inventory, and choose the '
+                                    'clients with rotation_clients or the hosts with rotation_hosts. Nothing was changed.')
+        inventory = list((v.get('groups') or {}).get('all') or [])
+        reads = dict((h, self._hostvar(h, READ, {})) for h in play_all)
+        inventory_clients, unreadable = self._inventory_clients(inventory)
+        clients = _fleet.group(inventory, inventory_clients, play_all, play_alive, reads, unreadable)
+        now = datetime.datetime.now(datetime.timezone.utc)
+        if self._args['now']:
+            now = _plan.parse_datetime(self._args['now'])
+        auth0 = None
+        if any(not e['errors'] and e['alive'] for e in clients.values()):
+            auth0 = self._auth0()
+            auth0.token  # pylint: disable=pointless-statement  # one management token for the run, before the threads
+
+        def decide(client_id):
+            return self._plan_client(auth0, clients[client_id], reads, now)
+
+        planned = self._each(list(clients), decide)
+        keys = {}
+        hosts = {}
+        for client_id, entry in clients.items():
+            client_plan = planned[client_id]
+            if 'action' not in client_plan:  # an Auth0 error while reading
+                client_plan = self._refused(entry, [client_plan['error']], action='failed')
+                planned[client_id] = client_plan
+            key = client_plan.pop('new_key', None)
+            if key:
+                keys[client_id] = key
+            target = client_plan.get('target_kid')
+            for host in entry['hosts']:
+                files = (reads.get(host) or {}).get('files') or {}
+                held = ((files.get('key') or {}).get('kid'), (files.get('staged') or {}).get('kid'))
+                hosts[host] = {'client_id': client_id, 'action': client_plan['action'],
+                               'batch': client_plan['batches'].get(host, 0),
+                               'stage': client_plan['action'] == 'rotate' or (client_plan['action'] == 'resume'
+                                                                              and target not in held),
+                               'error': ' '.join(client_plan['errors']) if client_plan['action'] in ('blocked', 'failed') else None}
+            self._announce(client_plan)
+        coordination = None
+        if any(p['action'] in ('rotate', 'resume') for p in planned.values()):
+            remove_stale_coordination()
+            coordination = tempfile.mkdtemp(prefix=COORDINATION_PREFIX)
+        return {'changed': False, 'clients': planned, 'hosts': hosts, 'keys': keys,
+                'token': auth0._token if auth0 is not None else None,  # pylint: disable=protected-access
+                'coordination': coordination, 'now': now.strftime('%Y-%m-%dT%H:%M:%SZ'),
+                # where the hosts' own token checks (credential_rotation_verify_host_token) send their requests
+                'connection': {'auth0_domain': self._args['auth0_domain'], 'auth0_ca_path': self._args['auth0_ca_path']}}
+
+    @staticmethod
+    def _refused(entry, errors, action='blocked'):
+        return {'client_id': entry['client_id'], 'action': action, 'reasons': [], 'errors': errors,
+                'hosts': entry['hosts'], 'alive': entry['alive'], 'outside': entry['outside'],
+                'failed': entry['failed'], 'partial': False, 'batches': {}, 'settings': entry['settings'],
+                'target_kid': None, 'target_credential': None, 'current_credentials': [], 'free': [], 'retire': [],
+                'foreign': [], 'secret_switch': False, 'read_back': None, 'state': None}
+
+    def _plan_client(self, auth0, entry, reads, now):
+        if entry['errors'] or not entry['alive']:
+            return self._refused(entry, entry['errors'] or ['No host of the client can take part.'])
+        s = entry['settings']
+        client, credentials = _engine.read_client(auth0, entry['client_id'])
+        described = _engine.describe(client, credentials)
+        params = {'client': described, 'hosts': dict((h, (reads[h] or {}).get('files') or {}) for h in entry['alive']),
+                  'failed_hosts': [], 'outside_batch': [], 'credential_name': s.get('credential_name'),
+                  'force': bool(s.get('force')), 'rotate_before_days': int(s.get('rotate_before_days') or 0),
+                  'max_age_days': int(s.get('max_age_days') or 0), 'name_prefix': s.get('name_prefix') or '',
+                  'allow_secret_switch': bool(s.get('allow_secret_switch')),
+                  'keep_backups': int(s.get('keep_backups') if s.get('keep_backups') is not None else -1),
+                  'retire': bool(s.get('retire', True))}
+        plan = _plan.plan(params, now)
+        partial = _fleet.is_partial(entry)
+        if partial:
+            plan = _fleet.partial_plan(plan)
+        plan.update(client_id=entry['client_id'], hosts=entry['hosts'], alive=entry['alive'], outside=entry['outside'],
+                    failed=entry['failed'], partial=partial, settings=s, state=described, read_back=None,
+                    batches=_fleet.batches(entry['alive'], s.get('serial')))
+        if plan['action'] == 'rotate':
+            private = _keys.generate_private_key_pem(int(s.get('key_size') or 3072))
+            plan['new_key'] = {'private_key': private, 'public_key': _keys.public_key_pem(private),
+                               'kid': _keys.kid_for_public_key(private)}
+            plan['target_kid'] = plan['new_key']['kid']
+        elif plan['action'] == 'resume':
+            for host in entry['alive']:
+                files = (reads[host] or {}).get('files') or {}
+                for part in ('staged', 'key'):
+                    if (files.get(part) or {}).get('kid') == plan['target_kid']:
+                        plan['read_back'] = {'host': host, 'path': files[part].get('path'), 'client_id': entry['client_id']}
+                        break
+                if plan['read_back']:
+                    break
+        return plan
+
+    def _announce(self, plan):
+        hosts = ', '.join(plan['hosts']) or 'none'
+        if plan['action'] in ('blocked', 'failed'):
+            _say('client %s (hosts %s): refused. %s' % (plan['client_id'], hosts, ' '.join(_sentence(e) for e in plan['errors'])))
+            return
+        old = ', '.join(c.get('kid') or '?' for c in plan.get('current_credentials') or []
+                        if c.get('kid') != plan.get('target_kid')) or 'none'
+        line = 'client %s (hosts %s): %s. %s' % (plan['client_id'], hosts, plan['action'], ' '.join(
+            _sentence(r) for r in plan['reasons']))
+        _say(line.strip())
+        if self._diff or self._check:
+            if plan['action'] in ('rotate', 'resume'):
+                _say('  key: %s -> %s' % (old, plan['target_kid']))
+            verb = 'would' if self._check else 'will'
+            for entry in plan.get('free') or []:
+                _say('  %s free %s %s (%s)' % (verb, entry['id'], entry.get('name'), entry.get('reason')))
+            for entry in plan.get('retire') or []:
+                _say('  %s retire %s %s (%s), once every host holds the new key' % (
+                    verb, entry['id'], entry.get('name'), entry.get('reason')))
+            if plan.get('partial'):
+                _say('  partial run: hosts %s are not part of it; nothing will be retired'
+                     % ', '.join(sorted(set(plan['outside']) | set(plan['failed']))))
+        if plan.get('secret_switch') and plan['action'] in ('rotate', 'resume'):
+            _say('  WARNING: client %s switches from its client secret to private_key_jwt: applications that still use '
+                 'the client secret stop working at that moment.' % plan['client_id'])
+
+    # -- register, enable, verify -------------------------------------------------------------------
+
+    def _step_enable(self):
+        plan = self._plan_result()
+        todo = [c for c, p in plan['clients'].items() if p['action'] in ('rotate', 'resume')]
+        if not todo:
+            return {'changed': False, 'clients': {}}
+        auth0 = self._auth0(plan.get('token'))
+        alive = self._alive()
+
+        def enable(client_id):
+            return self._enable_client(auth0, plan, plan['clients'][client_id], alive)
+
+        done = self._each(todo, enable)
+        for client_id, outcome in done.items():
+            outcome.setdefault('client_id', client_id)
+            if outcome.get('error'):
+                _say('client %s: %s' % (client_id, outcome['error']))
+            else:
+                _say('client %s: the new key %s is %s' % (client_id, plan['clients'][client_id]['target_kid'],
+                                                          'registered and enabled (check mode: would be)' if self._check
+                                                          else 'enabled beside the old one and obtains a token'))
+        return {'changed': any(o.get('changed') for o in done.values()), 'clients': done}
+
+    def _host_failures(self, hosts, result_name):
+        """{host: reason} for hosts that failed a host step (or left the play) since the plan."""
+        out = {}
+        alive = self._alive()
+        for host in hosts:
+            result = self._hostvar(host, result_name, {}) or {}
+            if host not in alive or result.get('failed') or result.get('unreachable'):
+                out[host] = result.get('msg') or 'the host left the play (failed or unreachable)'
+        return out
+
+    def _enable_client(self, auth0, plan, client_plan, alive):
+        client_id = client_plan['client_id']
+        s = client_plan['settings']
+        failures = self._host_failures(client_plan['alive'], STAGED)
+        if failures:
+            return {'error': 'Hosts %s failed before the new key was registered (%s); nothing was changed in Auth0 for '
+                             'client %s.' % (', '.join(sorted(failures)), '; '.join('%s: %s' % i for i in sorted(failures.items())),
+                                             client_id)}
+        key = (plan.get('keys') or {}).get(client_id)
+        if client_plan['action'] == 'resume':
+            key = self._read_back_key(client_plan)
+        client, credentials = client_from_description(client_plan['state'], client_id)
+        reread = bool(s.get('reread_before_write')) and not self._check
+        changed = False
+        client, credentials = _engine.free(auth0, client, credentials, client_plan['free'], self._check, reread)
+        changed = changed or bool(client_plan['free'])
+        target = client_plan['target_credential']
+        if target is None or not target.get('id'):
+            if reread:
+                credentials = auth0.list_credentials(client_id)  # a credential with this kid may exist by now
+            target, credentials = _engine.register(auth0, client, credentials, s.get('credential_name'), key['public_key'],
+                                                   client_plan['target_kid'], s.get('alg') or 'RS256',
+                                                   s.get('expires_in_days'), self._check)
+            changed = True
+        current = _engine.enabled_ids(client)
+        if target.get('id') not in current or target.get('id') is None:
+            if reread:
+                client = auth0.get_client(client_id, fields=_engine.CLIENT_FIELDS)  # the list others may have changed
+                current = _engine.enabled_ids(client)
+            client = _engine.set_enabled(auth0, client, current + [target.get('id')], self._check,
+                                         switch_from_secret=client_plan['secret_switch'])
+            changed = True
+        error = None
+        if not self._check:
+            error = _engine.verify(auth0, client_id, key['private_key'], s.get('alg') or 'RS256', client_plan['target_kid'],
+                                   s.get('verify_audience'))
+        credentials = [c for c in credentials if c.get('id')]
+        state = _engine.describe(client, credentials)
+        result = {'changed': changed, 'credential': {'id': target.get('id'), 'kid': client_plan['target_kid'],
+                                                     'name': target.get('name')},
+                  'state': state, 'verified': not self._check and error is None}
+        if error:
+            result['error'] = ('The new key %s of client %s could not obtain a token: %s. No host was switched; the next '
+                               'run resumes from here.' % (client_plan['target_kid'], client_id, error))
+        return result
+
+    def _read_back_key(self, client_plan):
+        where = client_plan.get('read_back') or {}
+        content = _fleet.read_back_content(self._vars.get(READ_BACK), client_plan['client_id'])
+        if not content:
+            raise AnsibleActionFail('The key staged by an earlier run could not be read back from %s.' % where.get('host'))
+        import base64  # pylint: disable=import-outside-toplevel
+        private = base64.b64decode(content).decode('ascii')
+        kid = _keys.kid_for_public_key(private)
+        if kid != client_plan['target_kid']:
+            raise AnsibleActionFail('The key read back from %s:%s has the kid %s, not %s.'
+                                    % (where.get('host'), where.get('path'), kid, client_plan['target_kid']))
+        return {'private_key': private, 'public_key': _keys.public_key_pem(private), 'kid': kid}
+
+    # -- retire -----------------------------------------------------------------------------------
+
+    def _step_retire(self):
+        plan = self._plan_result()
+        enable = (self._vars.get(ENABLE) or {}).get('clients') or {}
+        todo = [c for c, p in plan['clients'].items() if p['action'] in ('rotate', 'resume', 'finish')]
+        auth0 = self._auth0(plan.get('token')) if todo else None
+
+        def retire(client_id):
+            return self._retire_client(auth0, plan['clients'][client_id], enable.get(client_id) or {})
+
+        done = self._each(todo, retire)
+        for client_id, outcome in done.items():
+            if outcome.get('error'):
+                _say('client %s: %s' % (client_id, outcome['error']))
+            elif outcome.get('retired') or outcome.get('would_retire'):  # check mode retires nothing: it says what it would
+                listed = outcome.get('retired') or outcome['would_retire']
+                _say('client %s: %s %s' % (client_id, 'would retire' if self._check else 'retired', ', '.join(c['id'] for c in listed)))
+        return {'changed': any(o.get('changed') for o in done.values()), 'clients': done}
+
+    def _retire_client(self, auth0, client_plan, enabled):
+        client_id = client_plan['client_id']
+        s = client_plan['settings']
+        if enabled.get('error'):
+            return {'error': enabled['error'], 'retired': []}
+        failures = self._host_failures(client_plan['alive'], SWITCH)
+        if failures:
+            return {'error': '%s failed (%s)' % (('Host %s' if len(failures) == 1 else 'Hosts %s') % ', '.join(sorted(failures)),
+                                                 '; '.join('%s: %s' % i for i in sorted(failures.items()))),
+                    'retired': []}
+        files = {}
+        for host in client_plan['alive']:
+            switched = self._hostvar(host, SWITCH, {}) or {}
+            files[host] = switched.get('files') or ((self._hostvar(host, READ, {}) or {}).get('files') or {})
+        target = client_plan['target_kid']
+        if not self._check:
+            off = _fleet.off_target(client_plan['alive'], files, target, s.get('key_mode'))
+            if off:
+                return {'error': 'Hosts %s do not hold the key %s at mode %s (or still hold a staged key); the old '
+                                 'credential is kept.' % (', '.join(off), target, s.get('key_mode')), 'retired': []}
+        if client_plan.get('partial'):
+            outside = ', '.join(sorted(set(client_plan['outside']) | set(client_plan['failed'])))
+            return {'retired': [], 'not_retired': 'Nothing was retired: hosts %s are not part of this run and may still '
+                                                  'use the older keys.' % outside}
+        if not s.get('retire', True):
+            return {'retired': [], 'not_retired': 'Nothing was retired (credential_rotation_retire is false).'}
+        freed = set(c['id'] for c in client_plan.get('free') or [])
+        retire_list = [c for c in client_plan.get('retire') or [] if c.get('kid') != target and c['id'] not in freed]
+        if not retire_list:
+            return {'retired': []}
+        state = enabled.get('state') or client_plan['state']
+        client, credentials = client_from_description(state, client_id)
+        if self._check and client_plan['action'] in ('rotate', 'resume'):
+            return {'retired': [], 'would_retire': retire_list}
+        done = _engine.retire(auth0, client, credentials, retire_list, self._check, bool(s.get('reread_before_write')))
+        if self._check:
+            return {'retired': [], 'would_retire': done}
+        return {'changed': bool(done), 'retired': done}
+
+    # -- summary ----------------------------------------------------------------------------------
+
+    def _step_summary(self):
+        plan = self._vars.get(PLAN) or {}
+        enable = (self._vars.get(ENABLE) or {}).get('clients') or {}
+        retired = (self._vars.get(RETIRE) or {}).get('clients') or {}
+        summaries = {}
+        for client_id, client_plan in (plan.get('clients') or {}).items():
+            summaries[client_id] = self._summarise(client_plan, enable.get(client_id) or {}, retired.get(client_id) or {})
+            _say(summaries[client_id]['message'])
+        if not plan.get('clients'):
+            failure = (self._vars.get(PLAN) or {}).get('msg')
+            if failure:
+                _say('no client was planned: %s' % failure)
+        coordination = plan.get('coordination')
+        if coordination and os.path.isdir(coordination) and os.path.basename(coordination).startswith(COORDINATION_PREFIX):
+            shutil.rmtree(coordination, ignore_errors=True)
+        # Clients that stopped after their hosts took part (Auth0 refused a retirement, a host does not hold the
+        # new key): no host task failed for them, so the role fails the run after forgetting the keys.
+        unfinished = sorted(c for c, s in summaries.items() if s['outcome'] == 'failed' and not s['hosts_failed'])
+        return {'changed': False, 'credential_rotation': summaries, 'unfinished': unfinished,
+                'unfinished_message': ' '.join(summaries[c]['message'] for c in unfinished),
+                'ansible_stats': {'data': {'credential_rotation': summaries}, 'per_host': False, 'aggregate': True}}
+
+    def _summarise(self, client_plan, enabled, retired):
+        action = client_plan['action']
+        target = client_plan.get('target_kid')
+        hosts = client_plan['hosts']
+        failed = []
+        for host in hosts:
+            reason = client_plan['failed'].get(host)
+            if reason is None:
+                for name in (READ, STAGED, SWITCH):
+                    result = self._hostvar(host, name, {}) or {}
+                    if result.get('failed') or result.get('unreachable'):
+                        reason = result.get('msg') or 'failed'
+                        break
+            if reason is None and host not in self._alive():
+                reason = 'the host left the play (failed or unreachable)'
+            if reason:
+                failed.append({'host': host, 'reason': reason})
+        switched = []
+        for host in hosts:
+            before = (((self._hostvar(host, READ, {}) or {}).get('files') or {}).get('key') or {}).get('kid')
+            after = ((((self._hostvar(host, SWITCH, {}) or {}).get('files') or {}).get('key')) or {}).get('kid')
+            if target and after == target and before != target:
+                switched.append(host)
+        errors = list(client_plan.get('errors') or [])
+        for part in (enabled, retired):
+            if part.get('error') and part['error'] not in errors:
+                errors.append(part['error'])
+        credential = enabled.get('credential') or client_plan.get('target_credential') or {}
+        summary = {
+            'client_id': client_plan['client_id'],
+            'action': action,
+            'check_mode': self._check,
+            'reasons': client_plan.get('reasons') or [],
+            'errors': errors,
+            'old': [c for c in client_plan.get('current_credentials') or [] if c.get('kid') != target],
+            'new': {'kid': target, 'credential_id': credential.get('id')} if action in ('rotate', 'resume') else None,
+            'hosts': hosts,
+            'hosts_switched': switched,
+            'hosts_failed': failed,
+            'hosts_outside': client_plan.get('outside') or [],
+            'partial': bool(client_plan.get('partial')),
+            'freed': client_plan.get('free') or [] if action in ('rotate', 'resume') else [],
+            'retired': retired.get('retired') or [],
+            'would_retire': retired.get('would_retire') or [],
+            'reported': client_plan.get('foreign') or [],
+        }
+        if retired.get('not_retired'):
+            summary['not_retired'] = retired['not_retired']
+        summary['outcome'] = _fleet.outcome(action, failed, bool(errors and action not in ('blocked',)), self._check,
+                                            bool(summary['retired']))
+        summary['message'] = _fleet.message(summary)
+        return summary

@@ -1,0 +1,128 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, keyops.auth0 contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""The Auth0 steps of a rotation for one client, over the collection's Auth0 client.
+
+PRIVATE to the keyops.auth0 collection: names and behaviour may change without notice.
+The credential_rotation action plugin calls these for every client of the play at once (threads
+sharing one Auth0Client, so one management token and one back-off on 429). Each function takes the
+client's state as the previous step left it and returns the state it leaves, so that a rotated
+client costs six Management API calls: GET client, GET credentials, POST credential, PATCH client
+(enable), PATCH client (disable the old), DELETE credential.
+"""
+
+from __future__ import annotations
+
+import datetime
+import time
+
+from ansible_collections.keyops.auth0.plugins.module_utils import _credentials
+from ansible_collections.keyops.auth0.plugins.module_utils._client import Auth0Error
+
+METHOD = 'private_key_jwt'
+CLIENT_FIELDS = ['client_id', 'name', 'token_endpoint_auth_method', 'client_authentication_methods']
+
+
+def read_client(auth0, client_id):
+    """(client, credentials) as Auth0 has them now: two GETs."""
+    client = auth0.get_client(client_id, fields=CLIENT_FIELDS)
+    credentials = auth0.list_credentials(client_id)
+    return client, credentials
+
+
+def describe(client, credentials):
+    """The client as auth0_client_credential_info describes it."""
+    return _credentials.describe_client(client, credentials)
+
+
+def enabled_ids(client):
+    """The ids of the credentials enabled for private_key_jwt."""
+    method, ids = _credentials.enabled_credentials(client)
+    return ids if method == METHOD else []
+
+
+def set_enabled(auth0, client, ids, check_mode, switch_from_secret=False):
+    """PATCH the private_key_jwt list of enabled credentials to ``ids``; returns the client after."""
+    body = {'client_authentication_methods': {METHOD: {'credentials': [{'id': i} for i in ids]}}}
+    if switch_from_secret:
+        body['token_endpoint_auth_method'] = None
+    after = dict(client, **body)
+    if not check_mode:
+        auth0.update_client(client['client_id'], body)
+    return after
+
+
+def free(auth0, client, credentials, freed, check_mode, reread):
+    """Delete credentials no host uses, to make room within Auth0's caps (detached first when enabled)."""
+    for entry in freed:
+        if reread and not check_mode and entry.get('enabled'):
+            client = auth0.get_client(client['client_id'], fields=CLIENT_FIELDS)
+        current = enabled_ids(client)
+        if entry['id'] in current:
+            client = set_enabled(auth0, client, [i for i in current if i != entry['id']], check_mode)
+        if not check_mode:
+            auth0.delete_credential(client['client_id'], entry['id'])
+        credentials = [c for c in credentials if c.get('id') != entry['id']]
+    return client, credentials
+
+
+def register(auth0, client, credentials, name, public_key, kid, alg, expires_in_days, check_mode, now=None):
+    """POST the new public key as a credential (unless a credential with its kid exists); returns it."""
+    for credential in credentials:
+        if credential.get('kid') == kid:
+            return credential, credentials
+    body = {'credential_type': 'public_key', 'name': name, 'pem': public_key, 'kid': kid, 'alg': alg}
+    if expires_in_days and int(expires_in_days) > 0:
+        moment = (now or datetime.datetime.now(datetime.timezone.utc)) + datetime.timedelta(days=int(expires_in_days))
+        body['expires_at'] = moment.strftime('%Y-%m-%dT%H:%M:%S.000Z')
+    if check_mode:
+        created = {'id': None, 'name': name, 'kid': kid, 'alg': alg, 'credential_type': 'public_key',
+                   'expires_at': body.get('expires_at')}
+    else:
+        created = auth0.create_credential(client['client_id'], body)
+    return created, credentials + [created]
+
+
+def verify(auth0, client_id, private_key, alg, kid, audience, attempts=4, delay=2.0, sleep=None):
+    """Obtain a token with the new key: the proof that Auth0 accepts it. Returns None, or the reason it failed.
+
+    A 403 ``access_denied`` comes after Auth0 authenticated the assertion: the key works, the client only
+    lacks a grant for that audience. ``invalid_client`` is retried a few times (a new credential may take
+    a moment to be seen everywhere).
+    """
+    reason = None
+    sleep = sleep or getattr(auth0, '_sleep', None) or time.sleep
+    for attempt in range(attempts):
+        if attempt:
+            sleep(delay)
+        try:
+            auth0.request_token(client_id, private_key=private_key, alg=alg, kid=kid, audience=audience or None)
+            return None
+        except Auth0Error as error:
+            if error.status == 403 and (error.error_code or error.error) == 'access_denied':
+                return None
+            reason = str(error)
+    return reason
+
+
+def retire(auth0, client, credentials, retire_list, check_mode, reread):
+    """Disable (one PATCH for all) and delete the credentials of the previous keys; returns what was retired."""
+    if not retire_list:
+        return []
+    if reread and not check_mode:
+        client = auth0.get_client(client['client_id'], fields=CLIENT_FIELDS)
+    ids = set(c['id'] for c in retire_list)
+    current = enabled_ids(client)
+    if ids & set(current):
+        set_enabled(auth0, client, [i for i in current if i not in ids], check_mode)
+    done = []
+    for entry in retire_list:
+        if not check_mode:
+            try:
+                auth0.delete_credential(client['client_id'], entry['id'])
+            except Auth0Error as error:
+                if error.status != 404:  # gone already (deleted by hand, or a lost answer): that is the goal
+                    raise
+        done.append(entry)
+    return done

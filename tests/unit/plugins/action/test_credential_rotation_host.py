@@ -1,0 +1,522 @@
+# Copyright: (c) 2026, keyops.auth0 contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The host steps of the credential_rotation role (action plugin credential_rotation_host): read, stage, switch.
+
+The modules the plugin runs on the host are faked: each test gives their answers in order and checks what was asked.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from unittest.mock import MagicMock
+
+import pytest
+from ansible.errors import AnsibleActionFail
+from ansible.playbook.play_context import PlayContext
+
+from ansible_collections.keyops.auth0.plugins.action import credential_rotation_host as host_step
+from ansible_collections.keyops.auth0.tests.unit.utils import CLIENT, DOMAIN
+
+KEY_FILE = 'keyops.auth0.credential_key_file'
+COMMAND = 'ansible.legacy.command'
+KEY_PATH = '/etc/app/key.pem'
+PATHS = {'path': KEY_PATH, 'staged_path': KEY_PATH + '.next', 'metadata_path': KEY_PATH + '.json'}
+OLD_KID = 'kid_old_0000000001'
+NEW_KID = 'kid_new_0000000001'
+REFUSAL = 'Host web3 uses client %s but is not in this play.' % CLIENT
+#: What every host has from the role's defaults/main.yml (credential_name rendered).
+ROLE_DEFAULTS = {
+    'key_size': 3072, 'alg': 'RS256', 'expires_in_days': 365, 'name_prefix': 'keyops-rotation',
+    'credential_name': 'keyops-rotation-20260601T000000Z', 'force': False, 'rotate_before_days': 30, 'max_age_days': 0,
+    'allow_secret_switch': False, 'staged_suffix': '.next', 'key_owner': '', 'key_group': '', 'key_mode': '0600',
+    'metadata': True, 'metadata_path': '', 'metadata_mode': '0644', 'keep_backups': 3, 'serial': 0, 'throttle': 0,
+    'reload_command': '', 'notify': [], 'health_check_command': '', 'health_check_url': '', 'health_check_retries': 5,
+    'health_check_delay': 2, 'rollback_on_failure': True, 'verify_audience': '', 'verify_host_token': False, 'retire': True,
+    'auth0_token': '', 'reread_before_write': False, 'allow_partial': False}
+
+
+def key_files(live=OLD_KID, staged=None, metadata=None):
+    return {'key': {'exists': bool(live), 'kid': live, 'mode': '0600'}, 'staged': {'exists': bool(staged), 'kid': staged},
+            'metadata': metadata, 'backups': [], 'previous_kid': None}
+
+
+def plan(action='rotate', batches=None, coordination=None, keys=None, error=None, stage=None, **client):
+    """The plan of one client (CLIENT) over ``batches`` ({host: batch}), as the plan step registers it."""
+    batches = batches or {'web1': 0}
+    entry = {'client_id': CLIENT, 'action': action, 'target_kid': NEW_KID, 'batches': batches, 'read_back': None,
+             'target_credential': None, 'current_credentials': [{'id': 'cred_old', 'kid': OLD_KID, 'alg': 'RS384'}]}
+    entry.update(client)
+    return {'clients': {CLIENT: entry}, 'keys': keys or {}, 'coordination': coordination,
+            'connection': {'auth0_domain': DOMAIN, 'auth0_ca_path': None},
+            'hosts': dict((h, {'client_id': CLIENT, 'action': action, 'batch': b, 'error': error,
+                               'stage': action == 'rotate' if stage is None else stage}) for h, b in batches.items())}
+
+
+class Host:
+    """One host's task variables; run(step, answers) runs the plugin with the modules answering ``answers`` in order."""
+
+    def __init__(self, name='web1', **settings):
+        self.vars = dict(('credential_rotation_' + k, v) for k, v in ROLE_DEFAULTS.items())
+        self.vars.update({'inventory_hostname': name, 'credential_rotation_client_id': CLIENT, 'credential_rotation_key_path': KEY_PATH})
+        self.vars.update(('credential_rotation_' + k, v) for k, v in settings.items())
+        self.calls = []
+        self.templar = MagicMock()
+        self.templar.template.side_effect = lambda value, **kwargs: value
+
+    def run(self, step, answers=(), check=False):
+        task = MagicMock()
+        task.args = {'step': step}
+        task.async_val = 0
+        task.check_mode = check
+        task.diff = False
+        connection = MagicMock()
+        connection._shell.tmpdir = None
+        module = host_step.ActionModule(task, connection, PlayContext(), loader=None, templar=self.templar, shared_loader_obj=None)
+        module._load_name = 'keyops.auth0.credential_rotation_host'
+        module._execute_module = MagicMock(side_effect=list(answers))
+        module._low_level_execute_command = MagicMock(side_effect=AssertionError('no command may be run'))
+        try:
+            return module.run(task_vars=self.vars)
+        finally:
+            self.calls = []
+            for call in module._execute_module.call_args_list:
+                assert call.kwargs['task_vars'] is self.vars
+                self.calls.append((call.kwargs['module_name'], call.kwargs['module_args']))
+
+
+@pytest.fixture
+def slept(monkeypatch):
+    """time.sleep of the plugin, recorded (no real wait)."""
+    calls = []
+    monkeypatch.setattr(host_step.time, 'sleep', calls.append)
+    return calls
+
+
+# -- read ---------------------------------------------------------------------------------------------
+
+
+def test_read_returns_the_host_settings_and_its_key_files():
+    host = Host(credential_name='{{ prefix }}-20260602T000000Z', key_size=2048, force=True, serial=2)
+    host.templar.template.side_effect = lambda value, **kwargs: value.replace('{{ prefix }}', 'keyops-rotation') \
+        if isinstance(value, str) else value
+    answer = dict(key_files(), changed=False, removed=[], invocation={'module_args': {}}, path=KEY_PATH)
+    result = host.run('read', [answer])
+    assert host.calls == [(KEY_FILE, dict(PATHS, state='read'))]
+    assert result['changed'] is False and 'failed' not in result
+    assert result['files'] == dict(key_files(), removed=[])
+    expected = dict((name, ROLE_DEFAULTS.get(name)) for name in host_step.SETTINGS)
+    expected.update(client_id=CLIENT, key_path=KEY_PATH, credential_name='keyops-rotation-20260602T000000Z', key_size=2048,
+                    force=True, serial=2)
+    assert result['settings'] == expected, 'the host\'s own variables, through the templar'
+
+
+@pytest.mark.parametrize('given, expected', [
+    ({'force': 'yes', 'key_size': '4096', 'retire': 'false'}, {'force': True, 'key_size': 4096, 'retire': False}),
+    ({'key_mode': 384}, {'key_mode': '0600'}),  # YAML reads an unquoted 0600 as 384
+])
+def test_read_settings_have_the_types_the_plan_compares(given, expected):
+    result = Host(**given).run('read', [key_files()])
+    assert dict((k, result['settings'][k]) for k in expected) == expected
+
+
+@pytest.mark.parametrize('given, message', [
+    ({'key_size': 'large'}, "credential_rotation_key_size on web1 must be a whole number, not 'large'."),
+    ({'force': 'maybe'}, "credential_rotation_force on web1 must be true or false, not 'maybe'."),
+])
+def test_read_a_setting_of_the_wrong_type_fails_the_host(given, message):
+    host = Host(**given)
+    result = host.run('read')
+    assert result == {'failed': True, 'msg': message, 'settings': {'client_id': CLIENT}}
+    assert host.calls == []
+
+
+def test_read_paths_follow_the_staged_suffix_and_the_metadata_path():
+    host = Host(staged_suffix='.new', metadata_path='/var/lib/app/key.json')
+    host.run('read', [key_files()])
+    assert host.calls == [(KEY_FILE, {'path': KEY_PATH, 'staged_path': KEY_PATH + '.new', 'metadata_path': '/var/lib/app/key.json',
+                                      'state': 'read'})]
+
+
+@pytest.mark.parametrize('answer, message', [
+    ({'failed': True, 'msg': 'Permission denied: /etc/app'}, 'Permission denied: /etc/app'),
+    ({'failed': True, 'msg': 'MODULE FAILURE', 'module_stdout': '',
+      'module_stderr': 'Traceback (most recent call last):\n  File "x"\nModuleNotFoundError: No module named cryptography\n'},
+     'ModuleNotFoundError: No module named cryptography'),
+    ({'failed': True, 'msg': 'MODULE FAILURE'}, 'MODULE FAILURE'),
+    ({'failed': True}, 'unknown error'),
+])
+def test_read_a_failed_module_fails_the_host_with_its_settings(answer, message):
+    host = Host()
+    result = host.run('read', [answer])
+    assert result['failed'] is True and result['msg'] == message
+    assert result['settings']['client_id'] == CLIENT and 'files' not in result
+
+
+@pytest.mark.parametrize('unset, message', [
+    ('credential_rotation_client_id', 'credential_rotation_client_id is not set for web1.'),
+    ('credential_rotation_key_path', 'credential_rotation_key_path is not set for web1.'),
+])
+def test_read_without_the_host_s_client_or_key_path_runs_nothing(unset, message):
+    host = Host()
+    del host.vars[unset]
+    result = host.run('read')
+    assert result['failed'] is True and result['msg'] == message
+    assert 'settings' in result and host.calls == []
+
+
+# -- stage --------------------------------------------------------------------------------------------
+
+
+def test_stage_a_refused_client_fails_the_host_with_the_client_s_error():
+    host = Host()
+    host.vars[host_step.PLAN] = plan('blocked', error=REFUSAL)
+    result = host.run('stage')
+    assert result == {'failed': True, 'msg': 'Client %s: nothing was changed. %s' % (CLIENT, REFUSAL)}
+    assert host.calls == []
+
+
+@pytest.mark.parametrize('the_plan, expected', [
+    ({}, {'changed': False, 'skipped': True, 'msg': 'This host uses no client of the plan.'}),
+    (plan('none'), {'changed': False, 'msg': 'Nothing to stage (none).'}),
+    (plan('resume', stage=False), {'changed': False, 'msg': 'Nothing to stage (resume).'}),
+])
+def test_stage_nothing_when_the_host_needs_no_new_key(the_plan, expected):
+    host = Host()
+    host.vars[host_step.PLAN] = the_plan
+    assert host.run('stage') == expected
+    assert host.calls == []
+
+
+def test_stage_writes_the_new_key_beside_the_live_one_and_never_returns_it(keys):
+    new = keys['one']
+    host = Host(key_owner='app', key_group='app', key_mode='0640')
+    host.vars[host_step.PLAN] = plan(keys={CLIENT: {'private_key': new['private'], 'public_key': new['public'], 'kid': new['kid']}},
+                                     target_kid=new['kid'])
+    answer = dict(key_files(staged=new['kid']), changed=True, invocation={'module_args': {'private_key': 'VALUE_SPECIFIED_IN_NO_LOG_PARAMETER'}})
+    result = host.run('stage', [answer])
+    assert host.calls == [(KEY_FILE, dict(PATHS, state='staged', private_key=new['private'], kid=new['kid'], mode='0640',
+                                          owner='app', group='app'))]
+    assert result['changed'] is True and result['staged_kid'] == new['kid']
+    assert result['files']['staged'] == {'exists': True, 'kid': new['kid']}
+    text = json.dumps(result)
+    assert new['private'] not in text and 'PRIVATE KEY' not in text
+
+
+def test_stage_passes_the_key_file_diff_on_for_diff_mode(keys):
+    new = keys['one']
+    host = Host()
+    host.vars[host_step.PLAN] = plan(keys={CLIENT: {'private_key': new['private'], 'public_key': new['public'], 'kid': new['kid']}},
+                                     target_kid=new['kid'])
+    diff = {'before': {'staged': {'exists': False}}, 'after': {'staged': {'exists': True, 'kid': new['kid']}}}
+    result = host.run('stage', [dict(key_files(staged=new['kid']), changed=True, diff=diff)])
+    assert result['diff'] == diff
+    assert 'diff' not in host.run('stage', [dict(key_files(staged=new['kid']), changed=False)])
+
+
+def test_stage_a_failed_write_fails_the_host(keys):
+    host = Host()
+    host.vars[host_step.PLAN] = plan(keys={CLIENT: {'private_key': keys['one']['private'], 'kid': keys['one']['kid']}})
+    result = host.run('stage', [{'failed': True, 'msg': 'No space left on device'}])
+    assert result == {'failed': True, 'msg': 'Staging the new key on web1 failed: No space left on device'}
+
+
+def test_stage_without_the_key_in_the_plan_is_an_error():
+    host = Host()
+    host.vars[host_step.PLAN] = plan()
+    with pytest.raises(AnsibleActionFail, match='The new key of client %s is missing from the plan' % CLIENT):
+        host.run('stage')
+    assert host.calls == []
+
+
+def resume_plan(keys, content):
+    """web3 joins a resumed rotation: web1 read back the key an earlier run staged."""
+    host = Host('web3')
+    host.vars[host_step.PLAN] = plan('resume', batches={'web1': 0, 'web3': 0}, target_kid=keys['one']['kid'], stage=True,
+                                     read_back={'host': 'web1', 'path': KEY_PATH + '.next'})
+    host.vars['_credential_rotation_read_back'] = {'results': [
+        {'item': {'client_id': CLIENT, 'host': 'web1', 'path': KEY_PATH + '.next'}, 'content': content}] if content else []}
+    return host
+
+
+def test_stage_a_resumed_rotation_stages_the_key_read_back_on_another_host(keys):
+    host = resume_plan(keys, base64.b64encode(keys['one']['private'].encode()).decode())
+    result = host.run('stage', [dict(key_files(staged=keys['one']['kid']), changed=True)])
+    assert host.calls == [(KEY_FILE, dict(PATHS, state='staged', private_key=keys['one']['private'], kid=keys['one']['kid'],
+                                          mode='0600'))]
+    assert result['staged_kid'] == keys['one']['kid'] and keys['one']['private'] not in json.dumps(result)
+
+
+def test_stage_a_resumed_rotation_refuses_a_key_read_back_with_another_kid(keys):
+    host = resume_plan(keys, base64.b64encode(keys['two']['private'].encode()).decode())
+    with pytest.raises(AnsibleActionFail, match='The key read back from web1 has the kid %s, not %s' % (keys['two']['kid'], keys['one']['kid'])):
+        host.run('stage')
+    assert host.calls == []
+
+
+def test_stage_a_resumed_rotation_without_the_key_read_back_is_an_error(keys):
+    host = resume_plan(keys, None)
+    with pytest.raises(AnsibleActionFail, match='missing from the plan'):
+        host.run('stage')
+
+
+# -- switch -------------------------------------------------------------------------------------------
+
+
+def switching(tmp_path=None, name='web1', batches=None, enable=None, read=None, **settings):
+    """A host at the switch of a rotation to NEW_KID (enabled as cred_new), its read step having seen ``read``."""
+    host = Host(name, **settings)
+    host.vars[host_step.PLAN] = plan(batches=batches, coordination=str(tmp_path) if tmp_path else None)
+    host.vars[host_step.ENABLE] = {'clients': {CLIENT: enable if enable is not None else {
+        'verified': True, 'credential': {'id': 'cred_new', 'kid': NEW_KID}}}}
+    host.vars['_credential_rotation_host'] = {'files': read if read is not None else key_files()}
+    return host
+
+
+PROMOTED = dict(key_files(NEW_KID), changed=True, backups=[{'path': KEY_PATH + '.2026', 'kid': OLD_KID}], previous_kid=OLD_KID)
+PROMOTE_ARGS = dict(PATHS, state='promoted', kid=NEW_KID, mode='0600', metadata_mode='0644', keep_backups=3,
+                    metadata={'client_id': CLIENT, 'kid': NEW_KID, 'alg': 'RS256', 'credential_id': 'cred_new', 'previous_kid': OLD_KID})
+
+
+def record(tmp_path, host):
+    with open(str(tmp_path / ('%s.json' % host)), encoding='utf-8') as handle:
+        return json.load(handle)
+
+
+@pytest.mark.parametrize('the_plan', [{}, plan('none'), plan('blocked', error=REFUSAL), plan('failed', error='Auth0 answered')])
+def test_switch_nothing_for_a_client_that_is_not_rotated(the_plan):
+    host = Host()
+    host.vars[host_step.PLAN] = the_plan
+    assert host.run('switch') == {'changed': False, 'msg': 'Nothing to switch.'}
+    assert host.calls == []
+
+
+def test_switch_promotes_reloads_and_checks_health(tmp_path):
+    host = switching(tmp_path, reload_command='systemctl reload app', health_check_command=['/usr/bin/check', '--quick'],
+                     health_check_url='https://localhost:8443/health')
+    result = host.run('switch', [PROMOTED, {'rc': 0, 'changed': True}, {'rc': 0}, {'status': 200}])
+    assert host.calls == [(KEY_FILE, PROMOTE_ARGS), (COMMAND, {'_raw_params': 'systemctl reload app'}),
+                          (COMMAND, {'argv': ['/usr/bin/check', '--quick']}),
+                          ('ansible.legacy.uri', {'url': 'https://localhost:8443/health'})]
+    assert result['changed'] is True and result['kid'] == NEW_KID and 'failed' not in result
+    assert result['files']['key']['kid'] == NEW_KID and result['files']['previous_kid'] == OLD_KID
+    assert record(tmp_path, 'web1') == {'status': 'ok'}, 'the later batches may go on'
+
+
+def test_switch_promotion_options_follow_the_settings(tmp_path):
+    host = switching(tmp_path, metadata=False, keep_backups=-1, key_owner='app', key_group='www', key_mode='0640')
+    host.run('switch', [dict(PROMOTED, changed=False)])
+    assert host.calls == [(KEY_FILE, dict(PATHS, state='promoted', kid=NEW_KID, mode='0640', owner='app', group='www'))]
+
+
+def test_switch_metadata_keeps_the_previous_kid_when_the_host_already_holds_the_new_key():
+    host = switching(read=key_files(NEW_KID, metadata={'kid': NEW_KID, 'previous_kid': OLD_KID}),
+                     enable={'verified': True, 'credential': {}}, alg='PS256')
+    host.vars[host_step.PLAN]['clients'][CLIENT]['target_credential'] = {'id': 'cred_new', 'kid': NEW_KID}
+    result = host.run('switch', [dict(PROMOTED, changed=False)])
+    assert host.calls[0][1]['metadata'] == {'client_id': CLIENT, 'kid': NEW_KID, 'alg': 'PS256', 'credential_id': 'cred_new',
+                                            'previous_kid': OLD_KID}
+    assert result['changed'] is False
+
+
+def test_switch_a_client_whose_enable_step_failed_fails_the_host():
+    error = 'The new key %s of client %s could not obtain a token: invalid_client. No host was switched.' % (NEW_KID, CLIENT)
+    host = switching(enable={'error': error, 'verified': False})
+    assert host.run('switch') == {'failed': True, 'msg': 'Client %s: %s' % (CLIENT, error)}
+    assert host.calls == []
+
+
+def test_switch_waits_for_the_earlier_batches_of_its_client(tmp_path, monkeypatch):
+    host = switching(tmp_path, name='web2', batches={'web1': 0, 'web2': 1, 'web3': 1})
+    slept = []
+
+    def web1_finishes(seconds):
+        slept.append(seconds)
+        (tmp_path / 'web1.json').write_text(json.dumps({'status': 'ok'}))
+
+    monkeypatch.setattr(host_step.time, 'sleep', web1_finishes)
+    result = host.run('switch', [dict(PROMOTED, changed=False)])
+    assert slept == [0.2], 'it waited until web1 had switched'
+    assert result['kid'] == NEW_KID and record(tmp_path, 'web2') == {'status': 'ok'}
+
+
+def test_switch_stops_when_a_host_of_an_earlier_batch_failed(tmp_path, slept):
+    (tmp_path / 'web1.json').write_text(json.dumps({'status': 'failed'}))
+    host = switching(tmp_path, name='web2', batches={'web1': 0, 'web2': 1})
+    with pytest.raises(AnsibleActionFail, match='Not switched: host web1 of client %s failed in an earlier batch' % CLIENT):
+        host.run('switch')
+    assert host.calls == [] and slept == []
+    assert record(tmp_path, 'web2') == {'status': 'failed'}, 'the batches after it stop too'
+
+
+def test_switch_stops_when_an_earlier_batch_never_finishes(tmp_path, slept, monkeypatch):
+    (tmp_path / 'web1.json').write_text('{not json')
+    monkeypatch.setattr(host_step, 'BATCH_WAIT', 0.0)
+    host = switching(tmp_path, name='web2', batches={'web1': 0, 'web2': 1})
+    with pytest.raises(AnsibleActionFail, match='Not switched: hosts web1 of an earlier batch did not finish within 0 s'):
+        host.run('switch')
+    assert host.calls == [] and record(tmp_path, 'web2') == {'status': 'failed'}
+
+
+def test_switch_stops_waiting_when_the_controller_is_gone(tmp_path, slept, monkeypatch):
+    monkeypatch.setattr(host_step.os, 'getppid', MagicMock(side_effect=[100, 1]))
+    host = switching(tmp_path, name='web2', batches={'web1': 0, 'web2': 1})
+    with pytest.raises(AnsibleActionFail, match='the controller process ended while this host waited for its batch'):
+        host.run('switch')
+    assert host.calls == []
+
+
+def test_switch_without_coordination_does_not_wait(slept):
+    host = switching(name='web2', batches={'web1': 0, 'web2': 1})
+    assert host.run('switch', [dict(PROMOTED, changed=False)])['kid'] == NEW_KID
+    assert slept == []
+
+
+@pytest.mark.parametrize('metadata, previous', [
+    ({'client_id': CLIENT, 'kid': OLD_KID, 'alg': 'RS256', 'credential_id': 'cred_old', 'previous_kid': 'kid_older_00000001'},
+     {'client_id': CLIENT, 'kid': OLD_KID, 'alg': 'RS256', 'credential_id': 'cred_old', 'previous_kid': 'kid_older_00000001'}),
+    (None, {'client_id': CLIENT, 'kid': OLD_KID, 'alg': 'RS384', 'credential_id': 'cred_old', 'previous_kid': None}),
+])
+def test_switch_a_failed_health_check_puts_the_previous_key_back(tmp_path, slept, metadata, previous):
+    host = switching(tmp_path, read=key_files(metadata=metadata), reload_command='systemctl reload app',
+                     health_check_command='curl -fsS http://localhost/health', health_check_retries=2, health_check_delay=3)
+    unhealthy = {'rc': 7, 'stderr': 'connection refused\n', 'failed': True}
+    result = host.run('switch', [PROMOTED, {'rc': 0}, unhealthy, unhealthy, unhealthy, {'changed': True}, {'rc': 0}])
+    assert result['failed'] is True and result['changed'] is True
+    assert result['msg'] == ('Switching web1 to the key %s failed at the health check: connection refused '
+                             '(the previous key was put back)' % NEW_KID)
+    assert [c[0] for c in host.calls] == [KEY_FILE, COMMAND, COMMAND, COMMAND, COMMAND, KEY_FILE, COMMAND]
+    assert host.calls[2] == (COMMAND, {'_raw_params': 'curl -fsS http://localhost/health'})
+    assert host.calls[5] == (KEY_FILE, dict(PATHS, state='restored', kid=NEW_KID, metadata=previous, metadata_mode='0644'))
+    assert host.calls[6] == (COMMAND, {'_raw_params': 'systemctl reload app'}), 'reloaded with the previous key'
+    assert slept == [3.0, 3.0]
+    assert record(tmp_path, 'web1') == {'status': 'failed'}
+
+
+def test_switch_a_health_check_that_recovers_passes(slept):
+    host = switching(health_check_url='https://localhost/health', health_check_delay=1)
+    result = host.run('switch', [PROMOTED, {'failed': True, 'msg': 'Status code was 503'}, {'status': 200}])
+    assert 'failed' not in result and slept == [1.0]
+
+
+@pytest.mark.parametrize('answers, step, reason', [
+    ([{'rc': 1, 'stderr': 'Unit app.service not found.\n'}], 'the reload', 'Unit app.service not found.'),
+    ([{'failed': True, 'msg': 'No such file or directory'}], 'the reload', 'No such file or directory'),
+    ([{'rc': 3}], 'the reload', 'rc 3'),
+])
+def test_switch_a_failed_reload_puts_the_previous_key_back(answers, step, reason):
+    host = switching(reload_command='systemctl reload app')
+    result = host.run('switch', [PROMOTED] + answers + [{'changed': True}, {'rc': 0}])
+    assert result['msg'] == 'Switching web1 to the key %s failed at %s: %s (the previous key was put back)' % (NEW_KID, step, reason)
+    assert host.calls[-2][1]['state'] == 'restored'
+
+
+@pytest.mark.parametrize('settings, read, restore, calls', [
+    ({'rollback_on_failure': False}, key_files(), [], 2),
+    ({}, key_files(live=None), [], 2),
+    ({}, key_files(), [{'failed': True, 'msg': 'no backup'}], 3),
+    ({}, key_files(), [{'changed': False, 'msg': 'The live key has kid other'}], 3),
+])
+def test_switch_a_failure_says_when_the_previous_key_could_not_be_put_back(settings, read, restore, calls):
+    host = switching(read=read, health_check_command='check', health_check_retries=0, metadata=False, **settings)
+    result = host.run('switch', [PROMOTED, {'rc': 1, 'stderr': 'unhealthy'}] + restore)
+    assert result['failed'] is True
+    assert result['msg'] == 'Switching web1 to the key %s failed at the health check: unhealthy' % NEW_KID
+    assert len(host.calls) == calls
+    if restore:
+        assert host.calls[-1] == (KEY_FILE, dict(PATHS, state='restored', kid=NEW_KID))
+
+
+@pytest.mark.parametrize('answer, failure', [
+    ({'changed': False, 'access_token': 'x'}, None),
+    ({'failed': True, 'msg': 'Client has not been granted scopes', 'api_error': {'error': 'access_denied'}}, None),
+    ({'failed': True, 'msg': 'invalid_client: Invalid client assertion', 'api_error': {'error': 'invalid_client'}},
+     'invalid_client: Invalid client assertion'),
+    ({'failed': True}, 'unknown error'),
+])
+def test_switch_the_host_proves_its_own_key_file_when_asked(answer, failure):
+    host = switching(verify_host_token=True, verify_audience='https://api.example.com/')
+    host.vars[host_step.PLAN]['connection']['auth0_ca_path'] = '/etc/ssl/tenant-ca.pem'
+    answers = [PROMOTED, answer] + ([{'changed': True}] if failure else [])
+    result = host.run('switch', answers)
+    assert host.calls[1] == ('keyops.auth0.auth0_client_token', {
+        'client_id': CLIENT, 'private_key_path': KEY_PATH, 'alg': 'RS256', 'kid': NEW_KID, 'auth0_domain': DOMAIN,
+        'auth0_ca_path': '/etc/ssl/tenant-ca.pem', 'audience': 'https://api.example.com/'})
+    if failure:
+        assert result['msg'] == ('Switching web1 to the key %s failed at the token check from the host: %s (the previous key '
+                                 'was put back)' % (NEW_KID, failure))
+    else:
+        assert 'failed' not in result and len(host.calls) == 2
+
+
+def test_switch_token_check_without_ca_path_or_audience():
+    host = switching(verify_host_token=True)
+    host.run('switch', [PROMOTED, {'access_token': 'x'}])
+    assert host.calls[1][1] == {'client_id': CLIENT, 'private_key_path': KEY_PATH, 'alg': 'RS256', 'kid': NEW_KID,
+                                'auth0_domain': DOMAIN}
+
+
+def test_switch_a_failed_promotion_fails_the_host_and_stops_the_later_batches(tmp_path):
+    host = switching(tmp_path, reload_command='systemctl reload app')
+    result = host.run('switch', [{'failed': True, 'msg': 'no staged key with kid %s' % NEW_KID}])
+    assert result == {'failed': True, 'msg': 'Switching web1 to the key %s failed at the promotion: no staged key with kid %s'
+                      % (NEW_KID, NEW_KID)}
+    assert len(host.calls) == 1, 'no reload'
+    assert record(tmp_path, 'web1') == {'status': 'failed'}
+
+
+def test_switch_an_unexpected_error_still_records_the_failure(tmp_path):
+    host = switching(tmp_path)
+    with pytest.raises(AnsibleActionFail, match='Switching web1 failed: connection lost'):
+        host.run('switch', [ConnectionError('connection lost')])
+    assert record(tmp_path, 'web1') == {'status': 'failed'}
+
+
+@pytest.mark.parametrize('check, answer', [(True, PROMOTED), (False, dict(PROMOTED, changed=False))])
+def test_switch_no_reload_in_check_mode_or_when_the_key_was_live_already(check, answer):
+    host = switching(reload_command='systemctl reload app', health_check_command='check')
+    result = host.run('switch', [answer], check=check)
+    assert len(host.calls) == 1 and result['kid'] == NEW_KID and 'failed' not in result
+
+
+def test_switch_finish_prunes_the_backups():
+    host = Host(keep_backups=2)
+    host.vars[host_step.PLAN] = plan('finish')
+    result = host.run('switch', [{'changed': True, 'removed': [KEY_PATH + '.2024'], 'backups': []}])
+    assert host.calls == [(KEY_FILE, dict(PATHS, state='pruned', keep_backups=2))]
+    assert result == {'changed': True, 'files': {'removed': [KEY_PATH + '.2024'], 'backups': []}}
+
+
+def test_switch_finish_keeps_every_backup_with_keep_backups_minus_one():
+    host = Host(keep_backups=-1)
+    host.vars[host_step.PLAN] = plan('finish')
+    assert host.run('switch') == {'changed': False, 'msg': 'No backup to prune.'}
+    assert host.calls == []
+
+
+def test_switch_finish_a_failed_prune_fails_the_host():
+    host = Host()
+    host.vars[host_step.PLAN] = plan('finish')
+    result = host.run('switch', [{'failed': True, 'msg': 'Read-only file system'}])
+    assert result == {'failed': True, 'msg': 'Pruning the backups on web1 failed: Read-only file system'}
+
+
+@pytest.mark.parametrize('value, expected', [(384, '0600'), ('0600', '0600'), ('600', '0600'), ('640', '0640'),
+                                             ('u=rw,g=r', 'u=rw,g=r'), ('0o600', '0o600')])
+def test_modes_are_compared_as_four_octal_digits(value, expected):
+    """'600' was compared with the '0600' the host reported: retirement never happened."""
+    assert host_step.normal_mode(value) == expected
+
+
+def test_failure_text_reads_the_message_of_a_structured_exception():
+    class Event:
+        msg = "[Errno 21] Is a directory: '/etc/app'"
+
+    class Captured:
+        event = Event()
+
+        def __str__(self):
+            return 'CapturedErrorSummary(event=...)'
+
+    assert host_step.failure_text({'failed': True, 'msg': None, 'exception': Captured()}) == "[Errno 21] Is a directory: '/etc/app'"
+    assert host_step.failure_text({'failed': True, 'msg': 'MODULE FAILURE', 'module_stderr': 'a\nlast line\n'}) == 'last line'
