@@ -418,8 +418,13 @@ def cmd_snapshot(args):
     print(json.dumps({'tenant': fleet.tenant(), 'files': fleet.host_files()}, indent=1, sort_keys=True))
 
 
-def run_playbook(fleet, command, stop_at=None, label='run'):
+def run_playbook(fleet, command, stop_at=None, label='run', stats=None):
     env = dict(os.environ)
+    if stats:
+        env['KEYOPS_TEST_STATS_FILE'] = stats
+        env['ANSIBLE_CALLBACK_PLUGINS'] = os.path.join(HERE, 'callback_plugins')
+        enabled = [c for c in env.get('ANSIBLE_CALLBACKS_ENABLED', '').split(',') if c]
+        env['ANSIBLE_CALLBACKS_ENABLED'] = ','.join(enabled + ['stats_to_file'])
     if stop_at:
         env['KEYOPS_TEST_STOP_AT'] = stop_at
         env['ANSIBLE_CALLBACK_PLUGINS'] = os.path.join(HERE, 'callback_plugins')
@@ -470,7 +475,8 @@ def cmd_matrix(args):
     The first run is a forced rotation; every later run is a plain run that must resume the
     rotation from the state in Auth0 and on the hosts (never start another one) until the next
     boundary. A boundary is a task name (the controller dies before that task: exit 42) or
-    ``fault:METHOD:PATH`` (Auth0 answers 400 once there: the run fails). After every run the
+    ``fault:METHOD:PATH`` (Auth0 answers 400 there, once per client: the run fails for every client,
+    so that each boundary is reached by all of them). After every run the
     tenant invariants must hold; after the last boundary a plain run finishes the rotation.
     """
     fleet = Fleet(args.dir)
@@ -481,7 +487,7 @@ def cmd_matrix(args):
         command = args.command + (['-e', 'credential_rotation_force=true'] if number == 0 else [])
         if boundary.startswith('fault:'):
             dummy, method, path = boundary.split(':', 2)
-            fleet.admin('POST', '/faults', {'method': method, 'path': path, 'status': 400, 'count': 1,
+            fleet.admin('POST', '/faults', {'method': method, 'path': path, 'status': 400, 'count': len(fleet.info['clients']),
                                             'body': {'statusCode': 400, 'error': 'Bad Request',
                                                      'message': 'injected by the test', 'errorCode': 'invalid_body'}})
             code, dummy, text = run_playbook(fleet, command, label=label)
@@ -560,6 +566,162 @@ def cmd_failed_host(args):
     print(json.dumps({'problems': problems}, indent=1))
     if problems:
         sys.exit('failed-host check failed:\n- ' + '\n- '.join(problems))
+
+
+def cmd_partial(args):
+    """A client with hosts outside the play is refused before any change; the opt-in rotates the others.
+
+    Uses the first client with two hosts (H1, H2). Refused, with nothing changed in Auth0 or on its hosts:
+    ``--limit H1``, the play's host pattern H1, H2 unreachable, H2 failed earlier in the play, the play
+    keyword serial (use credential_rotation_serial), the client id as an extra variable (it would name
+    the client of every inventory host). Then a full
+    run rotates them both. With credential_rotation_allow_partial, ``--limit H1`` rotates H1 and retires
+    nothing, so H2 (outside) still obtains tokens with its key; the next full run brings every host to
+    one key. Then H1's key path is unreadable in a play with two clients: the other client is rotated,
+    and the set_stats summary names H1 and the reason. Last, two runs select disjoint clients
+    (rotation_clients) side by side, as the parallel jobs of an AWX workflow: both rotate.
+    """
+    fleet = Fleet(args.dir)
+    problems = []
+    by_client = {}
+    for host, hinfo in fleet.info['hosts'].items():
+        by_client.setdefault(hinfo['client_id'], []).append(host)
+    client, hosts = next((c, h) for c, h in by_client.items() if len(h) >= 2)
+    first, second = hosts[0], hosts[1]
+    others = [c for c in by_client if c != client]
+    force = ['-e', 'credential_rotation_force=true']
+
+    def state():
+        tenant = fleet.tenant()[client]
+        files = fleet.host_files()
+        return {'tenant': tenant, 'files': {h: files[h] for h in hosts}}
+
+    def extra_inventory(name, host_vars):
+        path = fleet.path('%s.yml' % name)
+        with open(path, 'w', encoding='utf-8') as handle:
+            json.dump({'all': {'hosts': host_vars}}, handle)
+        return ['-i', path]
+
+    def refused(label, extra, expect, command=None):
+        before = state()
+        code, dummy, text = run_playbook(fleet, (command or args.command) + extra + force, label=label)
+        if code == 0:
+            problems.append('%s: the run succeeded although client %s has hosts outside it' % (label, client))
+        if before != state():
+            problems.append('%s: client %s or its hosts changed although the run was refused' % (label, client))
+        if expect not in text:
+            problems.append('%s: the output does not say %r' % (label, expect))
+
+    refused('partial-limit', ['--limit', first], 'Host %s uses client %s' % (second, client))
+    refused('partial-pattern', ['-e', 'rotation_hosts=%s' % first], 'Host %s uses client %s' % (second, client))
+    refused('partial-unreachable', extra_inventory('unreachable', {second: {
+        'ansible_connection': 'ssh', 'ansible_host': '127.0.0.1', 'ansible_port': free_port(), 'ansible_user': 'nobody',
+        'ansible_ssh_common_args': '-o ConnectTimeout=3 -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null'}}),
+        '%s: unreachable' % second)
+    playbook = fleet.path('failed-earlier.yml')
+    with open(playbook, 'w', encoding='utf-8') as handle:
+        handle.write('- hosts: all\n  gather_facts: false\n  tasks:\n'
+                     '    - ansible.builtin.fail:\n        msg: failed before the rotation (test)\n'
+                     '      when: inventory_hostname == %r\n'
+                     '    - ansible.builtin.include_role:\n        name: keyops.auth0.credential_rotation\n' % second)
+    refused('partial-failed-earlier', [], '%s: it failed earlier in the play' % second,
+            command=args.command[:-1] + [playbook])
+    refused('partial-extra-var-client', ['-e', 'credential_rotation_client_id=%s' % client],
+            'credential_rotation_client_id is given as an extra variable')
+    serial_playbook = fleet.path('serial-keyword.yml')
+    with open(serial_playbook, 'w', encoding='utf-8') as handle:
+        handle.write('- hosts: all\n  gather_facts: false\n  serial: 1\n  roles:\n    - keyops.auth0.credential_rotation\n')
+    refused('partial-serial-keyword', [], 'play keyword serial', command=args.command[:-1] + [serial_playbook])
+    code, dummy, text = run_playbook(fleet, args.command + force, label='partial-full-run')
+    if code != 0:
+        problems.append('the full run after the refusals failed (rc %s)' % code)
+    problems += ['after the full run: %s' % p for p in tenant_problems(fleet)]
+
+    # the opt-in: only the first host is rotated; the second keeps a key that stays enabled
+    held = {}
+    for host in hosts:
+        with open(fleet.info['hosts'][host]['key_path'], 'rb') as handle:
+            held[host] = kid_of(handle.read())
+    code, dummy, text = run_playbook(fleet, args.command + ['--limit', first, '-e', 'credential_rotation_allow_partial=true']
+                                     + force, label='partial-allowed')
+    if code != 0:
+        problems.append('the partial run with credential_rotation_allow_partial failed (rc %s)' % code)
+    with open(fleet.info['hosts'][first]['key_path'], 'rb') as handle:
+        if kid_of(handle.read()) == held[first]:
+            problems.append('the partial run did not rotate %s' % first)
+    with open(fleet.info['hosts'][second]['key_path'], 'rb') as handle:
+        if kid_of(handle.read()) != held[second]:
+            problems.append('the partial run changed %s, which was outside it' % second)
+    problems += ['after the partial run: %s' % p for p in tenant_problems(fleet)]
+    time.sleep(3)
+    report, found = probe_report(fleet)
+    problems += ['after the partial run: %s' % p for p in found]
+    code, dummy, text = run_playbook(fleet, args.command, label='partial-then-full')
+    if code != 0:
+        problems.append('the full run after the partial one failed (rc %s)' % code)
+    problems += ['after the full run: %s' % p for p in tenant_problems(fleet)]
+
+    # a failed first host of one client, in a play with two clients
+    stats = fleet.path('partial-stats.json')
+    code, dummy, text = run_playbook(fleet, args.command + force + extra_inventory('unreadable', {
+        first: {'credential_rotation_key_path': fleet.path('hosts')}}), label='partial-failed-first-host', stats=stats)
+    if code == 0:
+        problems.append('the run with an unreadable key path succeeded')
+    try:
+        with open(stats, encoding='utf-8') as handle:
+            summary = json.load(handle).get('credential_rotation') or {}
+    except (OSError, ValueError) as exc:
+        summary = {}
+        problems.append('no set_stats summary: %s' % exc)
+    mine = summary.get(client) or {}
+    failed = dict((f['host'], f['reason']) for f in mine.get('hosts_failed') or [])
+    if mine.get('outcome') != 'refused' or 'Is a directory' not in failed.get(first, ''):
+        problems.append('the summary of client %s does not name %s and its reason: %s' % (client, first, mine))
+    for other in others:
+        if (summary.get(other) or {}).get('outcome') != 'rotated':
+            problems.append('client %s was not rotated beside the failed one: %s' % (other, summary.get(other)))
+    code, dummy, text = run_playbook(fleet, args.command, label='partial-last')
+    if code != 0:
+        problems.append('the run after the failed first host failed (rc %s)' % code)
+
+    # after the role, no later task or play can read the new keys or the management token
+    forgotten = fleet.path('keys-forgotten.yml')
+    with open(forgotten, 'w', encoding='utf-8') as handle:
+        handle.write('- ansible.builtin.import_playbook: keyops.auth0.rotate\n'
+                     '- hosts: all\n  gather_facts: false\n  tasks:\n'
+                     '    - ansible.builtin.assert:\n        that:\n'
+                     # 'keys' not in ...: Jinja reads plan['keys'] of a dict without it as the dict's keys method
+                     '          - "\'keys\' not in _credential_rotation_plan"\n'
+                     '          - "\'token\' not in _credential_rotation_plan"\n'
+                     '          - "\'results\' not in _credential_rotation_read_back"\n'
+                     '        fail_msg: the keys or the token of the rotation are still in the host variables\n')
+    code, dummy, text = run_playbook(fleet, args.command[:-1] + [forgotten] + force, label='partial-keys-forgotten')
+    if code != 0:
+        problems.append('after the role, its keys or token were still readable (or the run failed, rc %s)' % code)
+    problems += ['at the end: %s' % p for p in tenant_problems(fleet)]
+
+    # disjoint selections of clients (rotation_clients), side by side as two AWX jobs of a workflow would run
+    if others:
+        before = dict((c, set(k['kid'] for k in fleet.tenant()[c]['credentials'])) for c in by_client)
+        env = dict(os.environ)
+        runs = []
+        for number, selection in enumerate([[client], others]):
+            log = open(fleet.path('logs', 'selection-%d.log' % number), 'w', encoding='utf-8')  # pylint: disable=consider-using-with
+            command = args.command + force + ['-e', 'rotation_clients=%s' % ','.join(selection)]
+            runs.append((subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT), log, selection))  # pylint: disable=consider-using-with
+        for proc, log, selection in runs:
+            code = proc.wait()
+            log.close()
+            if code != 0:
+                problems.append('the selection %s run beside the other failed (rc %s)' % (selection, code))
+        after = dict((c, set(k['kid'] for k in fleet.tenant()[c]['credentials'])) for c in by_client)
+        problems += ['client %s was not rotated by its selection' % c for c in by_client if not after[c] - before[c]]
+        problems += ['after the selections: %s' % p for p in tenant_problems(fleet)]
+        report, found = probe_report(fleet)
+        problems += ['after the selections: %s' % p for p in found]
+    print(json.dumps({'problems': problems}, indent=1))
+    if problems:
+        sys.exit('partial-fleet check failed:\n- ' + '\n- '.join(problems))
 
 
 def cmd_run(args):
@@ -661,6 +823,9 @@ def main():
     check.add_argument('--gid', type=int, default=None)
     snapshot = sub.add_parser('snapshot')
     snapshot.add_argument('--dir', required=True)
+    partial = sub.add_parser('partial')
+    partial.add_argument('--dir', required=True)
+    partial.add_argument('command', nargs='+')
     run = sub.add_parser('run')
     run.add_argument('--dir', required=True)
     run.add_argument('--label', default='run')
@@ -684,7 +849,8 @@ def main():
     secrets.add_argument('logs', nargs='*')
     args = parser.parse_args()
     {'up': cmd_up, 'down': cmd_down, 'check': cmd_check, 'snapshot': cmd_snapshot, 'run': cmd_run,
-     'matrix': cmd_matrix, 'failed-host': cmd_failed_host, 'secrets': cmd_secrets}[args.command_name](args)
+     'matrix': cmd_matrix, 'failed-host': cmd_failed_host, 'secrets': cmd_secrets,
+     'partial': cmd_partial}[args.command_name](args)
 
 
 if __name__ == '__main__':
