@@ -100,7 +100,7 @@ def seed_fleet(emu, work, clients, hosts_per_client):
     return inventory
 
 
-def run_playbook(emu, work, label, playbook, inventory, forks, tree, profile=False):
+def run_playbook(emu, work, label, playbook, inventory, forks, tree, profile=False, extra=()):
     """Run one playbook; return its measurements."""
     counter = os.path.join(work, label + '.counter.json')
     if os.path.exists(counter):
@@ -119,7 +119,8 @@ def run_playbook(emu, work, label, playbook, inventory, forks, tree, profile=Fal
         # --profile: the ansible-playbook process itself under cProfile (its forked workers exit without
         # writing), to see where the strategy loop spends its time.
         prefix = [sys.executable, os.path.join(HERE, 'profile_run.py'), os.path.join(work, label + '.prof')] if profile else []
-        rc = subprocess.call(prefix + [os.path.join(BIN, 'ansible-playbook'), '-i', inventory, '-f', str(forks), playbook],
+        rc = subprocess.call(prefix + [os.path.join(BIN, 'ansible-playbook'), '-i', inventory, '-f', str(forks), playbook]
+                             + list(extra),
                              env=env, stdout=log, stderr=subprocess.STDOUT, cwd=work)
     wall = time.monotonic() - started
     stats = emu.admin('GET', '/stats')
@@ -140,13 +141,16 @@ def run_playbook(emu, work, label, playbook, inventory, forks, tree, profile=Fal
             'management_tokens': stats['token_grants']['by_client'].get(emu.info['management_client_id'], {}).get('accepted', 0),
             'http_429': max(statuses_429, stats.get('rate_limited', 0)),
             'tasks': counts.get('tasks'), 'module_invocations': counts.get('invocations'),
+            'task_results': sum(counts.get(k) or 0 for k in ('ok', 'failed', 'skipped', 'unreachable')),
+            'cpu_s': round(sum((counts.get('cpu_seconds') or {}).values()), 1),
             'callback': counts}
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split('\n', maxsplit=1)[0])
     parser.add_argument('--clients', default='1,10,50', help='comma separated client counts (default 1,10,50)')
-    parser.add_argument('--quick', action='store_true', help='1 and 10 clients only')
+    parser.add_argument('--quick', action='store_true', help='1 and 10 clients only, no serial or Free-plan runs')
+    parser.add_argument('--no-extras', action='store_true', help='skip the serial-1 runs (30 and 60 hosts) and the Free-plan run')
     parser.add_argument('--forks', type=int, default=30)
     parser.add_argument('--hosts-per-client', type=int, default=3)
     parser.add_argument('--only', choices=['collection', 'baseline'], help='run one playbook only (no comparison targets)')
@@ -185,7 +189,7 @@ def main():
                     label = '%s-%d-%s' % (kind, clients, phase)
                     print('running %s ...' % label, flush=True)
                     run = run_playbook(emu, work, label, playbooks[kind], inventory, args.forks, tree, args.profile)
-                    run.update(kind=kind, clients=clients, phase=phase,
+                    run.update(kind=kind, clients=clients, phase=phase, hosts=clients * args.hosts_per_client,
                                management_per_client=round(run['management_calls'] / clients, 2),
                                management_by_route_per_client={k: round(v / clients, 2) for k, v in run['management_by_route'].items()})
                     results['runs'].append(run)
@@ -194,6 +198,8 @@ def main():
                         flush=True)
                     with open(os.path.join(args.out, 'bench.json'), 'w', encoding='utf-8') as handle:
                         json.dump(results, handle, indent=1, sort_keys=True)
+        if not (args.quick or args.no_extras or args.only == 'baseline'):
+            run_extras(emu, work, tree, playbooks['collection'], args, results)
     finally:
         emu.stop()
     results['machine']['loadavg_end'] = os.getloadavg()
@@ -209,6 +215,30 @@ def main():
     return 0
 
 
+def run_extras(emu, work, tree, playbook, args, results):
+    """One client with 30 and with 60 hosts promoted one at a time (task results must grow linearly),
+    and 10 clients at the Free plan's rate limit (2 calls/s, burst 10: 429s must be absorbed)."""
+    extra_runs = [('serial1', 1, hosts, ['-e', 'credential_rotation_serial=1']) for hosts in (30, 60)]
+    extra_runs.append(('free-plan', 10, args.hosts_per_client, []))
+    for phase, clients, hosts, extra in extra_runs:
+        label = 'collection-%d-%s-%dhosts' % (clients, phase, hosts)
+        if phase == 'free-plan':
+            emu.admin('POST', '/config', {'rate_limit': '2:10'})
+        inventory = seed_fleet(emu, work, clients, hosts)
+        print('running %s ...' % label, flush=True)
+        run = run_playbook(emu, work, label, playbook, inventory, args.forks, tree, args.profile, extra=extra)
+        if phase == 'free-plan':
+            emu.admin('POST', '/config', {'rate_limit': RATE_LIMIT})
+        run.update(kind='collection', clients=clients, phase=phase, hosts=hosts,
+                   management_per_client=round(run['management_calls'] / clients, 2),
+                   management_by_route_per_client={k: round(v / clients, 2) for k, v in run['management_by_route'].items()})
+        results['runs'].append(run)
+        print('  %s: %.1f s, rc %s, %d task results, %d x 429' % (label, run['wall_s'], run['rc'], run['task_results'],
+                                                                  run['http_429']), flush=True)
+        with open(os.path.join(args.out, 'bench.json'), 'w', encoding='utf-8') as handle:
+            json.dump(results, handle, indent=1, sort_keys=True)
+
+
 def find(runs, kind, clients, phase):
     for run in runs:
         if (run['kind'], run['clients'], run['phase']) == (kind, clients, phase):
@@ -222,6 +252,8 @@ def targets(runs, sizes):
     def add(name, ok, measured):
         out.append({'target': name, 'status': 'MET' if ok else 'NOT MET', 'measured': measured})
 
+    extras = [r for r in runs if r['phase'] in ('serial1', 'free-plan')]
+    runs = [r for r in runs if r not in extras]
     coll = [r for r in runs if r['kind'] == 'collection']
     rotate = [r for r in coll if r['phase'] == 'rotate']
     second = [r for r in coll if r['phase'] == 'second']
@@ -251,6 +283,26 @@ def targets(runs, sizes):
             '%.1f s vs 5 x %.1f s = %.1f s' % (fifty['wall_s'], ten['wall_s'], 5 * ten['wall_s']))
     else:
         out.append({'target': 'wall(50) <= 5 x wall(10)', 'status': 'NOT MEASURED', 'measured': '-'})
+    fifty, ten_base = find(runs, 'collection', 50, 'rotate'), find(runs, 'baseline', 10, 'rotate')
+    if fifty:
+        add('50 clients x 3 hosts: controller CPU <= 350 CPU-s', not fifty['failed'] and fifty['cpu_s'] <= 350,
+            '%.1f CPU-s' % fifty['cpu_s'])
+        add('50 clients x 3 hosts: wall < 200 s', not fifty['failed'] and fifty['wall_s'] < 200, '%.1f s' % fifty['wall_s'])
+    if ten and ten_base:
+        add('10 clients: wall < half the baseline', not ten['failed'] and ten['wall_s'] < ten_base['wall_s'] / 2,
+            '%.1f s vs %.1f s / 2 = %.1f s' % (ten['wall_s'], ten_base['wall_s'], ten_base['wall_s'] / 2))
+    serial = dict((r['hosts'], r) for r in extras if r['phase'] == 'serial1')
+    if 30 in serial and 60 in serial:
+        ratio = serial[60]['task_results'] / max(1, serial[30]['task_results'])
+        add('serial 1, task results(60 hosts) / task results(30 hosts) <= 2.1',
+            not (serial[30]['failed'] or serial[60]['failed']) and ratio <= 2.1,
+            '%d / %d = %.2f (wall %.1f s and %.1f s)' % (serial[60]['task_results'], serial[30]['task_results'], ratio,
+                                                         serial[30]['wall_s'], serial[60]['wall_s']))
+    free = [r for r in extras if r['phase'] == 'free-plan']
+    if free:
+        add('Free plan limit (2 calls/s, burst 10): 429s met and absorbed, rc 0', free[0]['http_429'] > 0 and free[0]['rc'] == 0,
+            '%d x 429, rc %d, %.1f s, %.2f Management API calls per client' % (
+                free[0]['http_429'], free[0]['rc'], free[0]['wall_s'], free[0]['management_per_client']))
     failed_429 = [r['label'] for r in coll if r['failed'] and r['http_429']]
     add('no collection run fails on a 429', not failed_429,
         'collection runs meeting 429s: %s; failed: %s' % (
@@ -265,14 +317,16 @@ def targets(runs, sizes):
 
 
 def print_table(runs):
-    header = '%-10s %7s %-7s %8s %4s %6s %8s %6s %4s %6s %7s' % (
-        'playbook', 'clients', 'run', 'wall s', 'rc', 'mgmt', 'mgmt/cl', 'token', '429', 'tasks', 'modules')
+    header = '%-10s %7s %-10s %5s %8s %7s %4s %6s %8s %6s %4s %6s %7s %7s' % (
+        'playbook', 'clients', 'run', 'hosts', 'wall s', 'CPU s', 'rc', 'mgmt', 'mgmt/cl', 'token', '429', 'tasks', 'results',
+        'modules')
     print('\n' + header)
     print('-' * len(header))
     for r in runs:
-        print('%-10s %7d %-7s %8.1f %4d %6d %8.2f %6d %4d %6s %7s' % (
-            r['kind'], r['clients'], r['phase'], r['wall_s'], r['rc'], r['management_calls'], r['management_per_client'],
-            r['token_requests'], r['http_429'], r['tasks'], r['module_invocations']))
+        print('%-10s %7d %-10s %5s %8.1f %7s %4d %6d %8.2f %6d %4d %6s %7s %7s' % (
+            r['kind'], r['clients'], r['phase'], r.get('hosts', '-'), r['wall_s'], r.get('cpu_s', '-'), r['rc'],
+            r['management_calls'], r['management_per_client'], r['token_requests'], r['http_429'], r['tasks'],
+            r.get('task_results', '-'), r['module_invocations']))
     print('\nManagement API calls per client by route:')
     for r in runs:
         print('  %-26s %s' % (r['label'], ', '.join('%s %s' % (k, v) for k, v in sorted(r['management_by_route_per_client'].items()))))
