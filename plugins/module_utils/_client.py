@@ -15,9 +15,12 @@ What it guarantees:
   ``create_credential`` reads the credential list back and matches by kid first;
 * at most one management token per client object (none when a token is given), renewed once on a
   401 for an expired token; ``use_token`` hands it a token an earlier step obtained;
-* safe to share between threads: the token is obtained once under a lock, and a 429 (or an answer
-  with ``x-ratelimit-remaining: 0``) pauses every thread's next request until the limit resets, so
-  concurrent calls back off together instead of each burning its retries;
+* safe to share between threads: the token is obtained once under a lock, and the requests of all
+  threads are paced by Auth0's rate-limit headers: the bucket's size, what remains of it and when it is
+  full again (``x-ratelimit-limit/-remaining/-reset``) give its refill rate, and a request that would
+  find it empty (what the last answer said remains, less the requests sent since) waits for a token,
+  so that concurrent calls stay within the limit instead of meeting 429s; a 429 still pauses every
+  thread's next request for as long as Auth0 asks;
 * every failure is an ``Auth0Error`` carrying the HTTP status, Auth0's error, errorCode and message,
   and the call (method and path), never a secret.
 """
@@ -237,6 +240,9 @@ class Auth0Client:
         self._lock = threading.Lock()
         self._token_lock = threading.Lock()
         self._paused_until = 0.0
+        self._budget = None    # requests Auth0's bucket still allows: its last answer, less the requests sent since
+        self._rate = None      # the bucket's refill rate (requests per second), from its headers
+        self._in_flight = 0
         if not self._token_given:
             if not client_id or not (client_secret or private_key):
                 self._no_access = ('No management access: set auth0_token, or auth0_client_id with '
@@ -289,11 +295,37 @@ class Auth0Client:
         with self._lock:
             self._paused_until = max(self._paused_until, self._clock() + max(0.0, seconds))
 
-    def _wait_if_paused(self):
+    def _wait_if_paused(self, retry=False):
+        """Before a request: wait while Auth0 asked every request to wait, or until its bucket has a token.
+
+        A retry has waited as its answer asked (the back-off): it is only counted.
+        """
         with self._lock:
             wait = self._paused_until - self._clock()
-        if wait > 0:
+            if self._budget is not None and self._rate:
+                if self._budget < 1:
+                    wait = max(wait, (1 - self._budget) / self._rate)
+                self._budget -= 1
+            self._in_flight += 1
+        if wait > 0 and not retry:
             self._sleep(min(wait, self.max_retry_wait))
+
+    def _learn(self, response, path):
+        """After a request: what the Management API's rate-limit headers say of its bucket (the authentication
+        API, /oauth/token, has limits of its own, which do not pace the Management API)."""
+        with self._lock:
+            self._in_flight = max(0, self._in_flight - 1)
+            headers = response.headers if response is not None and path.startswith('/api/v2/') else {}
+            try:
+                limit = int(headers['x-ratelimit-limit'])
+                remaining = int(headers['x-ratelimit-remaining'])
+                reset = float(headers['x-ratelimit-reset'])
+            except (KeyError, TypeError, ValueError):
+                return
+            now = self._clock()
+            if reset > now and limit > remaining:
+                self._rate = (limit - remaining) / (reset - now)
+            self._budget = remaining - self._in_flight
 
     # -- transport ------------------------------------------------------------------------------
 
@@ -315,12 +347,12 @@ class Auth0Client:
         for attempt in range(attempts):
             if attempt:
                 self._sleep(self._backoff(attempt - 1, last_error if isinstance(last_error, httpx.Response) else None))
-            else:
-                self._wait_if_paused()  # a new request waits while another thread's request was told to
+            self._wait_if_paused(retry=bool(attempt))  # every thread's requests share Auth0's bucket
             args = dict(kwargs)
-            if build is not None:
-                args.update(build())
+            response = None
             try:
+                if build is not None:
+                    args.update(build())
                 response = self._http.request(method, path, **args)
             except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
                 # The request never reached the server: safe to send again.
@@ -334,7 +366,11 @@ class Auth0Client:
                         % type(exc).__name__, error='timeout' if isinstance(exc, httpx.TimeoutException)
                         else 'connection error', method=method, path=path, attempts=attempt + 1) from None
                 continue
-            if response.status_code == 429 or response.headers.get('x-ratelimit-remaining', '').strip() == '0':
+            finally:
+                self._learn(response, path)
+            # an empty bucket with no size to pace by: hold every request until it is full again
+            if response.status_code == 429 or (response.headers.get('x-ratelimit-remaining', '').strip() == '0'
+                                               and 'x-ratelimit-limit' not in response.headers):
                 wait = _header_wait(response, self._clock()) if response.status_code == 429 else None
                 if wait is None and response.headers.get('x-ratelimit-reset'):
                     try:

@@ -155,3 +155,33 @@ def test_a_long_pause_is_capped():
     assert client.list_credentials(CLIENT) == []
     assert api.sleeps == [30.0]
     api.done()
+
+
+def test_requests_are_paced_by_the_bucket_auth0_describes():
+    """50 tokens refilled at 16/s (reset 3 s away with 48 used): with 2 left, the third request after that
+    answer waits for a token (1/16 s) instead of meeting a 429; the emulator's headers have this shape."""
+    api = Api().token()
+    api.expect('GET', CREDS_PATH, body=[], headers={'x-ratelimit-limit': '50', 'x-ratelimit-remaining': '2',
+                                                    'x-ratelimit-reset': '1003'})
+    for dummy in range(3):
+        api.expect('GET', CREDS_PATH, body=[])
+    client = make(api)
+    client.list_credentials(CLIENT)
+    client.list_credentials(CLIENT)
+    client.list_credentials(CLIENT)
+    assert api.sleeps == [], 'two tokens were left'
+    client.list_credentials(CLIENT)
+    assert api.sleeps == [pytest.approx(1 / 16.0)]
+    api.done()
+
+
+def test_a_full_bucket_teaches_no_rate_and_never_waits():
+    api = Api().token()
+    api.expect('GET', CREDS_PATH, body=[], headers={'x-ratelimit-limit': '50', 'x-ratelimit-remaining': '50',
+                                                    'x-ratelimit-reset': '1000'})
+    api.expect('GET', CREDS_PATH, body=[])
+    client = make(api)
+    client.list_credentials(CLIENT)
+    client.list_credentials(CLIENT)
+    assert api.sleeps == []
+    api.done()
