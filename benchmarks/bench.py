@@ -151,6 +151,9 @@ def main():
     parser.add_argument('--clients', default='1,10,50', help='comma separated client counts (default 1,10,50)')
     parser.add_argument('--quick', action='store_true', help='1 and 10 clients only, no serial or Free-plan runs')
     parser.add_argument('--no-extras', action='store_true', help='skip the serial-1 runs (30 and 60 hosts) and the Free-plan run')
+    parser.add_argument('--extras-only', action='store_true', help='only the serial-1 runs and the Free-plan run')
+    parser.add_argument('--free-plan-clients', type=int, default=20,
+                        help='clients of the Free-plan run (default 20: 16 at once exceed its burst of 10)')
     parser.add_argument('--forks', type=int, default=30)
     parser.add_argument('--hosts-per-client', type=int, default=3)
     parser.add_argument('--only', choices=['collection', 'baseline'], help='run one playbook only (no comparison targets)')
@@ -169,6 +172,8 @@ def main():
         plot(runs, os.path.splitext(args.report)[0] + '.png')
         return 0
     sizes = [1, 10] if args.quick else [int(n) for n in args.clients.split(',') if n.strip()]
+    if args.extras_only:
+        sizes = []
     os.makedirs(args.out, exist_ok=True)
     work = tempfile.mkdtemp(prefix='bench-', dir='/tmp')
     tree = os.path.join(work, 'tree')
@@ -219,7 +224,7 @@ def run_extras(emu, work, tree, playbook, args, results):
     """One client with 30 and with 60 hosts promoted one at a time (task results must grow linearly),
     and 10 clients at the Free plan's rate limit (2 calls/s, burst 10: 429s must be absorbed)."""
     extra_runs = [('serial1', 1, hosts, ['-e', 'credential_rotation_serial=1']) for hosts in (30, 60)]
-    extra_runs.append(('free-plan', 10, args.hosts_per_client, []))
+    extra_runs.append(('free-plan', args.free_plan_clients, args.hosts_per_client, []))
     for phase, clients, hosts, extra in extra_runs:
         label = 'collection-%d-%s-%dhosts' % (clients, phase, hosts)
         if phase == 'free-plan':
