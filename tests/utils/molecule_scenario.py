@@ -43,8 +43,11 @@ def main():
         sys.exit(__doc__)
     scenario = sys.argv[1]
     work = tempfile.mkdtemp(prefix='keyops-molecule-%s-' % scenario)
+    # TMPDIR too: what the rotation leaves in the controller's temporary directory when a test kills it on
+    # purpose (the switch step's batch records) goes with the run's directory.
+    os.makedirs(os.path.join(work, 'tmp'))
     env = dict(os.environ, KEYOPS_FLEET_DIR=os.path.join(work, 'fleet'), KEYOPS_FLEET_PORT=str(free_port()),
-               MOLECULE_EPHEMERAL_DIRECTORY=os.path.join(work, 'molecule'))
+               MOLECULE_EPHEMERAL_DIRECTORY=os.path.join(work, 'molecule'), TMPDIR=os.path.join(work, 'tmp'))
     molecule = os.path.join(os.path.dirname(sys.executable), 'molecule')
     try:
         rc = subprocess.call([molecule, 'test', '-s', scenario] + sys.argv[2:], env=env)

@@ -775,7 +775,8 @@ def cmd_secrets(args):
     # Where Ansible and its modules leave files on the controller: its local and remote temporary
     # directories, the molecule scenario's directory, the fleet directory (not the hosts' key files
     # nor the emulator, which play the hosts and Auth0), and files directly in /tmp or in /tmp/ansible*.
-    roots = [os.path.expanduser('~/.ansible/tmp'), os.environ.get('MOLECULE_EPHEMERAL_DIRECTORY', ''), fleet.dir]
+    roots = [os.path.expanduser('~/.ansible/tmp'), os.environ.get('MOLECULE_EPHEMERAL_DIRECTORY', ''), fleet.dir,
+             os.environ.get('TMPDIR', '')]
     roots += [p for p in glob.glob('/tmp/ansible*') if os.path.isdir(p)]
     skip = (fleet.path('hosts'), fleet.path('emulator'))
     for root in [r for r in roots if r]:
