@@ -175,7 +175,7 @@ def main():
     if args.extras_only:
         sizes = []
     os.makedirs(args.out, exist_ok=True)
-    work = tempfile.mkdtemp(prefix='bench-', dir='/tmp')
+    work = tempfile.mkdtemp(prefix='bench-')
     tree = os.path.join(work, 'tree')
     subprocess.run([sys.executable, os.path.join(ROOT, 'tests', 'utils', 'collection_tree.py'), tree],
                    check=True, cwd=ROOT, stdout=subprocess.DEVNULL)

@@ -35,6 +35,7 @@ import socket
 import ssl
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 
@@ -774,10 +775,10 @@ def cmd_secrets(args):
     candidates = list(args.logs)
     # Where Ansible and its modules leave files on the controller: its local and remote temporary
     # directories, the molecule scenario's directory, the fleet directory (not the hosts' key files
-    # nor the emulator, which play the hosts and Auth0), and files directly in /tmp or in /tmp/ansible*.
-    roots = [os.path.expanduser('~/.ansible/tmp'), os.environ.get('MOLECULE_EPHEMERAL_DIRECTORY', ''), fleet.dir,
-             os.environ.get('TMPDIR', '')]
-    roots += [p for p in glob.glob('/tmp/ansible*') if os.path.isdir(p)]
+    # nor the emulator, which play the hosts and Auth0), and the temporary directory of this run
+    # (molecule_scenario.py points TMPDIR into the run's own directory, where tempfile writes).
+    temp = tempfile.gettempdir()
+    roots = [os.path.expanduser('~/.ansible/tmp'), os.environ.get('MOLECULE_EPHEMERAL_DIRECTORY', ''), fleet.dir, temp]
     skip = (fleet.path('hosts'), fleet.path('emulator'))
     for root in [r for r in roots if r]:
         for base, dirs, names in os.walk(root):
@@ -785,7 +786,6 @@ def cmd_secrets(args):
                 dirs[:] = []
                 continue
             candidates += [os.path.join(base, n) for n in names]
-    candidates += [p for p in glob.glob('/tmp/*') if os.path.isfile(p)]
     candidates = [p for p in candidates if recent(p, since)]
     problems = []
     for path in sorted(set(candidates)):
