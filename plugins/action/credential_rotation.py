@@ -29,7 +29,7 @@ from ansible.utils.vars import load_extra_vars
 
 from ansible_collections.keyops.auth0.plugins.module_utils import _engine, _fleet, _keys, _plan
 from ansible_collections.keyops.auth0.plugins.module_utils._client import Auth0Client, Auth0Error
-from ansible_collections.keyops.auth0.plugins.module_utils._credentials import client_from_description
+from ansible_collections.keyops.auth0.plugins.module_utils._credentials import CLIENT_FIELDS, client_from_description, describe_client
 from ansible_collections.keyops.auth0.plugins.module_utils._module import auth0_argument_spec
 
 display = Display()
@@ -268,9 +268,9 @@ class ActionModule(ActionBase):
             return self._refused(entry, entry['errors'] or ['No host of the client can take part.'])
         s = entry['settings']
         client, credentials = _engine.read_client(auth0, entry['client_id'])
-        described = _engine.describe(client, credentials)
+        described = describe_client(client, credentials)
         params = {'client': described, 'hosts': dict((h, (reads[h] or {}).get('files') or {}) for h in entry['alive']),
-                  'failed_hosts': [], 'outside_batch': [], 'credential_name': s.get('credential_name'),
+                  'credential_name': s.get('credential_name'),
                   'force': bool(s.get('force')), 'rotate_before_days': int(s.get('rotate_before_days') or 0),
                   'max_age_days': int(s.get('max_age_days') or 0), 'name_prefix': s.get('name_prefix') or '',
                   'allow_secret_switch': bool(s.get('allow_secret_switch')),
@@ -386,7 +386,7 @@ class ActionModule(ActionBase):
         current = _engine.enabled_ids(client)
         if target.get('id') not in current or target.get('id') is None:
             if reread:
-                client = auth0.get_client(client_id, fields=_engine.CLIENT_FIELDS)  # the list others may have changed
+                client = auth0.get_client(client_id, fields=CLIENT_FIELDS)  # the list others may have changed
                 current = _engine.enabled_ids(client)
             client = _engine.set_enabled(auth0, client, current + [target.get('id')], self._check,
                                          switch_from_secret=client_plan['secret_switch'])
@@ -396,7 +396,7 @@ class ActionModule(ActionBase):
             error = _engine.verify(auth0, client_id, key['private_key'], s.get('alg') or 'RS256', client_plan['target_kid'],
                                    s.get('verify_audience'))
         credentials = [c for c in credentials if c.get('id')]
-        state = _engine.describe(client, credentials)
+        state = describe_client(client, credentials)
         result = {'changed': changed, 'credential': {'id': target.get('id'), 'kid': client_plan['target_kid'],
                                                      'name': target.get('name')},
                   'state': state, 'verified': not self._check and error is None}

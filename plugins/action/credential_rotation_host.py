@@ -104,6 +104,15 @@ class ActionModule(ActionBase):
         return {'path': key_path, 'staged_path': key_path + (self._setting('staged_suffix') or ''),
                 'metadata_path': self._setting('metadata_path') or key_path + '.json'}
 
+    def _ownership(self):
+        """The owner and group the key files get (none given: the module keeps what the live key has)."""
+        out = {}
+        for name, option in (('key_owner', 'owner'), ('key_group', 'group')):
+            value = self._setting(name)
+            if value:
+                out[option] = value
+        return out
+
     def _module(self, name, args):
         return self._execute_module(module_name=name, module_args=args, task_vars=self._vars)
 
@@ -162,9 +171,7 @@ class ActionModule(ActionBase):
             raise AnsibleActionFail('The new key of client %s is missing from the plan.' % mine['client_id'])
         args = dict(self._paths(), state='staged', private_key=key['private_key'], kid=key['kid'],
                     mode=self._setting('key_mode'))
-        for name, option in (('key_owner', 'owner'), ('key_group', 'group')):
-            if self._setting(name):
-                args[option] = self._setting(name)
+        args.update(self._ownership())
         result = self._module(KEY_FILE, args)
         if result.get('failed'):
             return {'failed': True, 'msg': 'Staging the new key on %s failed: %s' % (self._host, failure_text(result))}
@@ -266,9 +273,7 @@ class ActionModule(ActionBase):
         paths = self._paths()
         target = client['target_kid']
         args = dict(paths, state='promoted', kid=target, mode=self._setting('key_mode'))
-        for name, option in (('key_owner', 'owner'), ('key_group', 'group')):
-            if self._setting(name):
-                args[option] = self._setting(name)
+        args.update(self._ownership())
         if self._setting('metadata'):
             args.update(metadata=self._metadata(plan, client, mine, enabled), metadata_mode=self._setting('metadata_mode'))
         keep = int(self._setting('keep_backups'))

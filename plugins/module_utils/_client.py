@@ -295,7 +295,7 @@ class Auth0Client:
         with self._lock:
             self._paused_until = max(self._paused_until, self._clock() + max(0.0, seconds))
 
-    def _wait_if_paused(self, retry=False):
+    def _before_request(self, retry=False):
         """Before a request: wait while Auth0 asked every request to wait, or until its bucket has a token.
 
         A retry has waited as its answer asked (the back-off): it is only counted.
@@ -347,7 +347,7 @@ class Auth0Client:
         for attempt in range(attempts):
             if attempt:
                 self._sleep(self._backoff(attempt - 1, last_error if isinstance(last_error, httpx.Response) else None))
-            self._wait_if_paused(retry=bool(attempt))  # every thread's requests share Auth0's bucket
+            self._before_request(retry=bool(attempt))  # every thread's requests share Auth0's bucket
             args = dict(kwargs)
             response = None
             try:

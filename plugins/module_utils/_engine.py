@@ -21,19 +21,13 @@ from ansible_collections.keyops.auth0.plugins.module_utils import _credentials
 from ansible_collections.keyops.auth0.plugins.module_utils._client import Auth0Error
 
 METHOD = 'private_key_jwt'
-CLIENT_FIELDS = ['client_id', 'name', 'token_endpoint_auth_method', 'client_authentication_methods']
 
 
 def read_client(auth0, client_id):
     """(client, credentials) as Auth0 has them now: two GETs."""
-    client = auth0.get_client(client_id, fields=CLIENT_FIELDS)
+    client = auth0.get_client(client_id, fields=_credentials.CLIENT_FIELDS)
     credentials = auth0.list_credentials(client_id)
     return client, credentials
-
-
-def describe(client, credentials):
-    """The client as auth0_client_credential_info describes it."""
-    return _credentials.describe_client(client, credentials)
 
 
 def enabled_ids(client):
@@ -57,7 +51,7 @@ def free(auth0, client, credentials, freed, check_mode, reread):
     """Delete credentials no host uses, to make room within Auth0's caps (detached first when enabled)."""
     for entry in freed:
         if reread and not check_mode and entry.get('enabled'):
-            client = auth0.get_client(client['client_id'], fields=CLIENT_FIELDS)
+            client = auth0.get_client(client['client_id'], fields=_credentials.CLIENT_FIELDS)
         current = enabled_ids(client)
         if entry['id'] in current:
             client = set_enabled(auth0, client, [i for i in current if i != entry['id']], check_mode)
@@ -111,7 +105,7 @@ def retire(auth0, client, credentials, retire_list, check_mode, reread):
     if not retire_list:
         return []
     if reread and not check_mode:
-        client = auth0.get_client(client['client_id'], fields=CLIENT_FIELDS)
+        client = auth0.get_client(client['client_id'], fields=_credentials.CLIENT_FIELDS)
     ids = set(c['id'] for c in retire_list)
     current = enabled_ids(client)
     if ids & set(current):

@@ -11,8 +11,6 @@ in the controller's worker process.
 
 from __future__ import annotations
 
-import datetime
-
 from ansible_collections.keyops.auth0.plugins.module_utils._credentials import CREDENTIAL_METHODS, parse_datetime
 
 METHOD = 'private_key_jwt'
@@ -32,13 +30,13 @@ def _kid(part):
     return (part or {}).get('kid') if isinstance(part, dict) else None
 
 
-def host_view(name, host, failed=False):
+def host_view(name, host):
     backups = [b.get('kid') for b in host.get('backups') or [] if b.get('kid')]
     previous = set(backups)
     metadata = host.get('metadata') or {}
     if isinstance(metadata, dict) and metadata.get('previous_kid'):
         previous.add(metadata['previous_kid'])
-    return {'host': name, 'failed': failed, 'live': _kid(host.get('key')),
+    return {'host': name, 'live': _kid(host.get('key')),
             'staged': _kid(host.get('staged')), 'previous': sorted(previous),
             'previous_kid': backups[0] if backups else metadata.get('previous_kid') if isinstance(metadata, dict) else None}
 
@@ -94,10 +92,16 @@ def triggers(params, hosts, current, enabled_kids, now):
 
 
 def plan(params, now):
+    """The decision for one client at ``now`` (an aware datetime).
+
+    ``params``: ``client`` (as auth0_client_credential_info describes it), ``hosts`` ({host: what
+    credential_key_file read there}), ``credential_name``, ``name_prefix``, ``force``,
+    ``rotate_before_days``, ``max_age_days``, ``allow_secret_switch``, ``keep_backups`` (-1: none kept
+    in mind) and ``retire``. The hosts that may take part were decided before (module_utils/_fleet.py).
+    """
     client = params['client'] or {}
     credentials = [c for c in client.get('credentials') or [] if isinstance(c, dict)]
     hosts = [host_view(name, params['hosts'][name] or {}) for name in sorted(params['hosts'])]
-    hosts += [host_view(name, {}, failed=True) for name in params['failed_hosts'] if name not in params['hosts']]
     result = {'action': 'none', 'reasons': [], 'errors': [], 'target_kid': None, 'target_credential': None,
               'current_kids': sorted(set(h['live'] for h in hosts if h['live'])), 'current_credentials': [],
               'free': [], 'retire': [], 'foreign': [], 'secret_switch': False, 'hosts': hosts}
@@ -112,16 +116,8 @@ def plan(params, now):
     current = [by_kid[k] for k in result['current_kids'] if k in by_kid]
     result['current_credentials'] = [view(c) for c in current]
 
-    failed = [h['host'] for h in hosts if h['failed']]
-    if failed:
-        errors.append('hosts %s of the client could not be read; every host that uses a client must take part'
-                      % ', '.join(failed))
     if not hosts:
         errors.append('no host uses the client')
-    if params['outside_batch']:
-        errors.append('hosts %s use the client but are not in this batch of the play: do not split the hosts of a client '
-                      'with the play keyword serial; use credential_rotation_serial to promote the key a few hosts at a '
-                      'time' % ', '.join(params['outside_batch']))
     if params['credential_name'] is not None and not params['credential_name'].startswith(params['name_prefix']):
         errors.append('the credential name %r does not start with the name prefix %r, the mark by which the role '
                       'recognises the credentials it created' % (params['credential_name'], params['name_prefix']))
@@ -221,29 +217,3 @@ def choose_free(result, credentials, enabled, candidates, target_credential, err
                          ', '.join('%s %s' % (c['id'], c.get('name')) for c in result['foreign']) or 'none'))
         return []
     return free
-
-
-ARGUMENT_SPEC = dict(
-    client=dict(type='dict', required=True),
-    hosts=dict(type='dict', required=True),
-    failed_hosts=dict(type='list', elements='str', default=[]),
-    outside_batch=dict(type='list', elements='str', default=[]),
-    credential_name=dict(type='str'),
-    force=dict(type='bool', default=False),
-    rotate_before_days=dict(type='int', default=30),
-    max_age_days=dict(type='int', default=0),
-    name_prefix=dict(type='str', default='keyops-rotation'),
-    allow_secret_switch=dict(type='bool', default=False),
-    keep_backups=dict(type='int', default=-1),
-    retire=dict(type='bool', default=True),
-    now=dict(type='str'),
-)
-
-
-def run(params):
-    """The plan for validated ``params``; raises ValueError (naming the option) for a bad ``now``."""
-    try:
-        now = parse_datetime(params['now']) if params['now'] else datetime.datetime.now(datetime.timezone.utc)
-    except ValueError as error:
-        raise ValueError('now: %s' % error) from None
-    return plan(params, now)

@@ -19,6 +19,7 @@ from ansible.playbook.play_context import PlayContext
 
 from ansible_collections.keyops.auth0.plugins.action import credential_rotation as rotation
 from ansible_collections.keyops.auth0.plugins.module_utils import _keys
+from ansible_collections.keyops.auth0.plugins.module_utils._credentials import CLIENT_FIELDS
 from ansible_collections.keyops.auth0.tests.unit.utils import CLIENT, CLIENT_PATH, CREDS_PATH, DOMAIN, Api, client_with, credential
 
 OTHER = 'app_client_2'
@@ -28,7 +29,7 @@ OLD_KID = 'kid_old_0000000001'
 OLD = credential('cred_old', OLD_KID, name='keyops-rotation-20250101T000000Z')
 PREV = credential('cred_prev', 'kid_prev_000000001', name='keyops-rotation-20240101T000000Z')
 NAME = 'keyops-rotation-20260601T000000Z'
-FIELDS = {'fields': 'client_id,name,token_endpoint_auth_method,client_authentication_methods', 'include_fields': 'true'}
+FIELDS = {'fields': ','.join(CLIENT_FIELDS), 'include_fields': 'true'}
 NOT_FOUND = {'statusCode': 404, 'error': 'Not Found', 'message': 'The client does not exist', 'errorCode': 'inexistent_client'}
 INVALID_CLIENT = {'error': 'invalid_client', 'error_description': 'Invalid client assertion signature'}
 

@@ -12,11 +12,12 @@ import pytest
 
 from ansible_collections.keyops.auth0.plugins.module_utils import _engine
 from ansible_collections.keyops.auth0.plugins.module_utils._client import Auth0Client, Auth0Error
+from ansible_collections.keyops.auth0.plugins.module_utils._credentials import CLIENT_FIELDS, describe_client
 from ansible_collections.keyops.auth0.tests.unit.utils import CLIENT, CLIENT_PATH, CREDS_PATH, DOMAIN, Api, client_with, credential
 
 OLD = credential('cred_old', 'kid_old_0000000001', name='keyops-rotation-20250101T000000Z')
 PREV = credential('cred_prev', 'kid_prev_000000001', name='keyops-rotation-20240101T000000Z')
-FIELDS = {'fields': 'client_id,name,token_endpoint_auth_method,client_authentication_methods', 'include_fields': 'true'}
+FIELDS = {'fields': ','.join(CLIENT_FIELDS), 'include_fields': 'true'}
 INVALID_CLIENT = {'error': 'invalid_client', 'error_description': 'Invalid client assertion signature'}
 ACCESS_DENIED = {'error': 'access_denied', 'error_description': 'Client has not been granted scopes'}
 NOT_FOUND = {'statusCode': 404, 'error': 'Not Found', 'message': 'The credential does not exist'}
@@ -41,7 +42,7 @@ def test_read_client_asks_only_the_fields_it_uses():
     api.expect('GET', CREDS_PATH, body=[OLD])
     client, credentials = _engine.read_client(make(api), CLIENT)
     assert client['client_id'] == CLIENT and credentials == [OLD]
-    described = _engine.describe(client, credentials)
+    described = describe_client(client, credentials)
     assert described['authentication_method'] == 'private_key_jwt'
     assert [(c['id'], c['enabled']) for c in described['credentials']] == [('cred_old', True)]
     api.done()
