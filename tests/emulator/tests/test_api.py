@@ -201,3 +201,107 @@ def test_client_grants_api(emu):
     assert emu.api('GET', '/api/v2/client-grants', params={'audience': 'https://nothing/'}).json() == []
     assert emu.api('DELETE', '/api/v2/client-grants/%s' % grant['id']).status_code == 204
     assert emu.api('GET', '/api/v2/client-grants', params={'client_id': client_id}).json() == []
+
+
+# client_metadata: Auth0 merges a PATCH at the top level (a string adds or replaces a key, null
+# deletes it, a key not sent is kept); string values <= 255 chars, at most 10 properties.
+
+
+def metadata_client(emu, metadata):
+    """A client created with ``metadata`` and its Management API path."""
+    client = emu.new_client('meta', client_metadata=metadata)
+    assert client['client_metadata'] == metadata
+    return '/api/v2/clients/%s' % client['client_id']
+
+
+def stored_metadata(emu, path):
+    """The client_metadata GET shows."""
+    return emu.api('GET', path).json()['client_metadata']
+
+
+def test_client_metadata_patch_merges_and_keeps_untouched_keys(emu):
+    path = metadata_client(emu, {'owner': 'team-a', 'run': 'r1'})
+    response = emu.api('PATCH', path, json={'client_metadata': {'run': 'r2', 'extra': ''}})
+    assert response.status_code == 200, response.text
+    assert stored_metadata(emu, path) == {'owner': 'team-a', 'run': 'r2', 'extra': ''}
+    # a PATCH without client_metadata, and (UNVERIFIED choice) one with {}, leave it as it is
+    assert emu.api('PATCH', path, json={'description': 'other field'}).status_code == 200
+    assert emu.api('PATCH', path, json={'client_metadata': {}}).status_code == 200
+    assert stored_metadata(emu, path) == {'owner': 'team-a', 'run': 'r2', 'extra': ''}
+
+
+def test_client_metadata_null_deletes_a_key(emu):
+    path = metadata_client(emu, {'owner': 'team-a', 'run': 'r1'})
+    response = emu.api('PATCH', path, json={'client_metadata': {'run': None, 'never-set': None}})
+    assert response.status_code == 200, response.text
+    assert stored_metadata(emu, path) == {'owner': 'team-a'}
+    # null is a deletion only in a PATCH: a new client takes string values only
+    created = emu.api('POST', '/api/v2/clients', json={'name': 'x', 'app_type': 'non_interactive', 'client_metadata': {'run': None}})
+    assert created.status_code == 400
+    assert created.json()['message'] == "Payload validation error: 'Expected type string but found type null' on property client_metadata.run."
+
+
+@pytest.mark.parametrize('value, found', [(1, 'integer'), (1.5, 'number'), (True, 'boolean'), ({'a': 'b'}, 'object'), (['a'], 'array')])
+def test_client_metadata_non_string_value_is_400_and_changes_nothing(emu, value, found):
+    path = metadata_client(emu, {'owner': 'team-a'})
+    before = emu.api('GET', path).json()
+    response = emu.api('PATCH', path, json={'client_metadata': {'run': 'r1', 'count': value}, 'description': 'not applied'})
+    assert response.status_code == 400
+    assert response.json() == {'statusCode': 400, 'error': 'Bad Request', 'errorCode': 'invalid_body',
+                               'message': "Payload validation error: 'Expected type string but found type %s' "
+                                          "on property client_metadata.count." % found}
+    assert emu.api('GET', path).json() == before
+    created = emu.api('POST', '/api/v2/clients', json={'name': 'x', 'app_type': 'non_interactive', 'client_metadata': {'count': value}})
+    assert created.status_code == 400 and created.json()['errorCode'] == 'invalid_body'
+
+
+def test_client_metadata_eleventh_property_is_400_and_changes_nothing(emu):
+    ten = {'k%d' % i: 'v%d' % i for i in range(10)}
+    path = metadata_client(emu, ten)
+    before = emu.api('GET', path).json()
+    response = emu.api('PATCH', path, json={'client_metadata': {'k10': 'v10'}, 'description': 'not applied'})
+    assert response.status_code == 400
+    assert response.json()['errorCode'] == 'invalid_body'
+    assert response.json()['message'] == ("Payload validation error: 'Too many properties: client_metadata can have at most 10' "
+                                          "on property client_metadata.")
+    assert emu.api('GET', path).json() == before
+    # the count is taken after the merge: deleting one key makes room for another in the same PATCH
+    swapped = emu.api('PATCH', path, json={'client_metadata': {'k0': None, 'k10': 'v10'}})
+    assert swapped.status_code == 200, swapped.text
+    assert stored_metadata(emu, path) == dict({k: v for k, v in ten.items() if k != 'k0'}, k10='v10')
+    eleven = dict(ten, k10='v10')
+    created = emu.api('POST', '/api/v2/clients', json={'name': 'x', 'app_type': 'non_interactive', 'client_metadata': eleven})
+    assert created.status_code == 400 and 'Too many properties' in created.json()['message']
+
+
+def test_client_metadata_value_over_255_chars_is_400(emu):
+    path = metadata_client(emu, {'owner': 'team-a'})
+    response = emu.api('PATCH', path, json={'client_metadata': {'run': 'x' * 256}})
+    assert response.status_code == 400
+    assert response.json()['message'] == ("Payload validation error: 'String is too long (256 chars), maximum 255' "
+                                          "on property client_metadata.run.")
+    assert stored_metadata(emu, path) == {'owner': 'team-a'}
+    assert emu.api('PATCH', path, json={'client_metadata': {'run': 'x' * 255}}).status_code == 200
+    long_name = emu.api('PATCH', path, json={'client_metadata': {'n' * 256: 'v'}})
+    assert long_name.status_code == 400 and long_name.json()['errorCode'] == 'invalid_body'
+    assert stored_metadata(emu, path) == {'owner': 'team-a', 'run': 'x' * 255}
+
+
+def test_client_metadata_patch_answer_is_the_merged_client(emu):
+    path = metadata_client(emu, {'owner': 'team-a', 'run': 'r1', 'gone': 'soon'})
+    response = emu.api('PATCH', path, json={'client_metadata': {'run': 'r2', 'gone': None, 'new': 'n'}})
+    assert response.status_code == 200, response.text
+    assert response.json()['client_metadata'] == {'owner': 'team-a', 'run': 'r2', 'new': 'n'}
+    assert response.json() == emu.api('GET', path).json()
+
+
+def test_client_metadata_rules_apply_to_seeded_clients(emu):
+    for metadata, detail in (({'n': 1}, 'Expected type string but found type integer'),
+                             ({'n': None}, 'Expected type string but found type null'),
+                             ({'k%d' % i: 'v' for i in range(11)}, 'Too many properties'),
+                             ({'n': 'x' * 256}, 'String is too long (256 chars), maximum 255')):
+        response = emu.admin('POST', 'seed', json={'clients': [{'name': 'seeded', 'client_metadata': metadata}]})
+        assert response.status_code == 400 and detail in response.json()['message']
+    seeded = emu.admin('POST', 'seed', json={'clients': [{'name': 'seeded', 'client_metadata': {'run': 'r0'}}]})
+    assert seeded.status_code == 201, seeded.text
+    assert stored_metadata(emu, '/api/v2/clients/%s' % seeded.json()['clients'][0]['client_id']) == {'run': 'r0'}

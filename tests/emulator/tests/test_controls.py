@@ -3,6 +3,7 @@
 """Rate limiting, latency, fault injection and the admin API."""
 
 import concurrent.futures
+import threading
 import time
 
 import httpx
@@ -122,6 +123,24 @@ def test_fault_delay_then_normal_answer(emu):
     assert time.monotonic() - started < 0.3
 
 
+def test_fault_hold_keeps_requests_until_all_arrived(emu):
+    """hold: N keeps each matching request until N have arrived, then serves them all (two readers, no writer between)."""
+    emu.admin('POST', 'faults', json={'method': 'GET', 'path': '^/api/v2/clients$', 'hold': 2, 'count': 2})
+    done = []
+    first = threading.Thread(target=lambda: done.append(('first', emu.api('GET', '/api/v2/clients').status_code,
+                                                         time.monotonic())))
+    first.start()
+    time.sleep(0.6)
+    assert not done  # still held: the second reader has not arrived
+    second_started = time.monotonic()
+    assert emu.api('GET', '/api/v2/clients').status_code == 200
+    first.join(10)
+    assert done and done[0][1] == 200 and done[0][2] >= second_started
+    assert emu.admin('GET', 'faults').json() == []
+    started = time.monotonic()
+    assert emu.api('GET', '/api/v2/clients').status_code == 200 and time.monotonic() - started < 0.3
+
+
 def test_fault_drop_closes_without_answer_and_does_nothing(emu):
     emu.admin('POST', 'faults', json={'method': 'POST', 'path': '^/api/v2/clients$', 'drop': True})
     with pytest.raises((httpx.RemoteProtocolError, httpx.ReadError)):
@@ -136,6 +155,8 @@ def test_fault_validation(emu):
     assert emu.admin('POST', 'faults', json={'path': '(', 'status': 500}).status_code == 400
     assert emu.admin('POST', 'faults', json={'path': '.*'}).status_code == 400
     assert emu.admin('POST', 'faults', json={'status': 500, 'what': 1}).status_code == 400
+    assert emu.admin('POST', 'faults', json={'hold': -1}).status_code == 400
+    assert emu.admin('POST', 'faults', json={'hold': True}).status_code == 400
 
 
 def test_admin_refuses_tokens_and_reset_keeps_management_client(emu):

@@ -2,6 +2,7 @@
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Runtime test controls: rate limit token buckets, injected latency and queued faults."""
 
+import asyncio
 import math
 import re
 import threading
@@ -81,7 +82,7 @@ class Controls:
         """Validate and queue a fault; return its public form."""
         if not isinstance(fault, dict):
             raise invalid_body('Expected type object')
-        allowed = ('method', 'path', 'count', 'status', 'body', 'delay_ms', 'drop', 'headers')
+        allowed = ('method', 'path', 'count', 'status', 'body', 'delay_ms', 'drop', 'headers', 'hold')
         extra = [k for k in fault if k not in allowed]
         if extra:
             raise invalid_body('Additional properties not allowed: %s' % ','.join(extra))
@@ -101,15 +102,37 @@ class Controls:
         headers = fault.get('headers') or {}
         if not isinstance(headers, dict) or not all(isinstance(v, (str, int)) for v in headers.values()):
             raise invalid_body('headers must map names to strings', 'headers')
-        if status is None and not fault.get('drop') and not delay:
-            raise invalid_body('a fault needs status, drop or delay_ms')
+        hold = fault.get('hold', 0)
+        if not isinstance(hold, int) or isinstance(hold, bool) or hold < 0:
+            raise invalid_body('hold must be a non-negative integer', 'hold')
+        if status is None and not fault.get('drop') and not delay and not hold:
+            raise invalid_body('a fault needs status, drop, delay_ms or hold')
         method = fault.get('method')
         entry = {'method': method.upper() if isinstance(method, str) else None, 'path': pattern.pattern, 'count': count,
                  'status': status, 'body': fault.get('body'), 'delay_ms': delay, 'drop': bool(fault.get('drop')),
-                 'headers': {k: str(v) for k, v in headers.items()}, '_re': pattern}
+                 'headers': {k: str(v) for k, v in headers.items()}, 'hold': hold, '_re': pattern,
+                 '_gate': {'waiting': 0, 'open': None} if hold else None}
         with self._lock:
             self.faults.append(entry)
         return self.public_fault(entry)
+
+    @staticmethod
+    async def wait_at_gate(fault, timeout=30.0):
+        """``hold: N``: keep each matching request until N of them have arrived (or ``timeout`` passed), then let
+        them all through at once: two clients that both read before either writes, whatever their timing."""
+        gate = fault.get('_gate')
+        if not gate:
+            return
+        if gate['open'] is None:
+            gate['open'] = asyncio.Event()
+        gate['waiting'] += 1
+        if gate['waiting'] >= fault['hold']:
+            gate['open'].set()
+            return
+        try:
+            await asyncio.wait_for(gate['open'].wait(), timeout)
+        except asyncio.TimeoutError:
+            pass
 
     @staticmethod
     def public_fault(entry):

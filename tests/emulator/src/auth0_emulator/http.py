@@ -96,6 +96,7 @@ class EmulatorMiddleware:
                 await asyncio.sleep(self.controls.latency_ms / 1000.0)
             fault = self.controls.take_fault(method, path)
             if fault is not None:
+                await self.controls.wait_at_gate(fault)
                 if fault['delay_ms']:
                     await asyncio.sleep(fault['delay_ms'] / 1000.0)
                 if fault['drop']:

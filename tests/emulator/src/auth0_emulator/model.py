@@ -66,6 +66,11 @@ KID_RE = re.compile(r'^[0-9a-zA-Z_-]{10,64}$')
 MAX_CREDENTIALS_PER_CLIENT = 4
 MAX_CREDENTIALS_PER_METHOD = 2
 MAX_NAME = 128
+# client_metadata: an object of string values (at most 255 characters), at most 10 properties,
+# property names at most 255 characters (Management API docs; terraform-provider-auth0 PR #362)
+MAX_METADATA_PROPERTIES = 10
+MAX_METADATA_KEY = 255
+MAX_METADATA_VALUE = 255
 MAX_ASSERTION_BYTES = 2048
 MAX_ASSERTION_LIFETIME = 300
 CLOCK_SKEW = 10
@@ -564,10 +569,12 @@ class Tenant:
         'is_first_party': 'boolean', 'oidc_conformant': 'boolean', 'sso_disabled': 'boolean', 'cross_origin_auth': 'boolean',
     }
 
-    def _validate_client_fields(self, body, allowed):
+    def _validate_client_fields(self, body, allowed, patch=False):
         reject_unknown(body, allowed)
         for key, value in body.items():
             expect_type(value, allowed[key], key)
+        if 'client_metadata' in body:
+            self._validate_client_metadata(body['client_metadata'], patch)
         if 'name' in body and not body['name'].strip():
             raise invalid_body('String is too short (0 chars), minimum 1', 'name')
         if 'description' in body and len(body['description']) > 140:
@@ -584,6 +591,50 @@ class Tenant:
                 raise invalid_body('No enum match for: "%s"' % item, 'grant_types')
         if 'client_secret' in body and len(body['client_secret']) < 32:
             raise invalid_body('String is too short (%d chars), minimum 32' % len(body['client_secret']), 'client_secret')
+
+    @classmethod
+    def _validate_client_metadata(cls, metadata, patch):
+        """Check a client_metadata object of a POST (or seed) or of a PATCH (``patch``: null deletes a key).
+
+        Auth0: string values of at most 255 characters, property names of at most 255 characters,
+        at most 10 properties.  The count of a PATCH is checked after the merge (see
+        :meth:`_merge_client_metadata`); here only a POST body can be over it.
+        """
+        for key, value in metadata.items():
+            prop = 'client_metadata.%s' % key
+            # UNVERIFIED: the wording of the property name rule; Auth0 documents the 255 limit only
+            if len(key) > MAX_METADATA_KEY:
+                raise invalid_body('Property name is too long (%d chars), maximum %d' % (len(key), MAX_METADATA_KEY), 'client_metadata')
+            if value is None and patch:
+                continue
+            expect_type(value, 'string', prop)
+            if len(value) > MAX_METADATA_VALUE:
+                raise invalid_body('String is too long (%d chars), maximum %d' % (len(value), MAX_METADATA_VALUE), prop)
+        if not patch:
+            cls._check_metadata_count(metadata)
+
+    @staticmethod
+    def _check_metadata_count(metadata):
+        if len(metadata) > MAX_METADATA_PROPERTIES:
+            raise invalid_body('Too many properties: client_metadata can have at most %d' % MAX_METADATA_PROPERTIES, 'client_metadata')
+
+    @classmethod
+    def _merge_client_metadata(cls, stored, patch):
+        """The client_metadata after a PATCH: Auth0 merges at the top level.
+
+        A key sent with a string is added or replaced, a key sent with null is deleted, a key not
+        sent is kept (terraform-provider-auth0 PR #362 sends null to remove a key for that reason).
+        UNVERIFIED: an empty object ``{}`` is taken as a merge of nothing and leaves the metadata as
+        it is; no source says whether Auth0 clears it instead.
+        """
+        merged = dict(stored)
+        for key, value in patch.items():
+            if value is None:
+                merged.pop(key, None)
+            else:
+                merged[key] = value
+        cls._check_metadata_count(merged)
+        return merged
 
     @staticmethod
     def _cam_method(cam, prop='client_authentication_methods'):
@@ -666,9 +717,12 @@ class Tenant:
         """PATCH /api/v2/clients/{id}."""
         expect_type(body, 'object', None)
         allowed = dict(self.CLIENT_FIELDS, client_secret='string')
-        self._validate_client_fields(body, allowed)
+        self._validate_client_fields(body, allowed, patch=True)
         with self._lock:
             client = self._client(client_id)
+            metadata = client['client_metadata']
+            if 'client_metadata' in body:
+                metadata = self._merge_client_metadata(client['client_metadata'], body['client_metadata'])
             cam = body.get('client_authentication_methods', client['client_authentication_methods'])
             if cam is not None and 'client_authentication_methods' in body:
                 method, items, path = self._cam_method(cam)
@@ -690,9 +744,11 @@ class Tenant:
                 cam = {method: {'credentials': [{'id': item['id']} for item in items]}}
             team = body['token_endpoint_auth_method'] if 'token_endpoint_auth_method' in body else client['token_endpoint_auth_method']
             self._check_method_exclusion(cam, team)
+            # every check is done: from here on the PATCH is applied as a whole
             for key, value in body.items():
-                if key not in ('client_authentication_methods', 'token_endpoint_auth_method'):
+                if key not in ('client_authentication_methods', 'token_endpoint_auth_method', 'client_metadata'):
                     client[key] = copy.deepcopy(value)
+            client['client_metadata'] = metadata
             client['client_authentication_methods'] = cam
             client['token_endpoint_auth_method'] = team
             self._save()
