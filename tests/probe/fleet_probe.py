@@ -40,6 +40,8 @@ def b64url_uint(value):
 def thumbprint(private_key):
     """RFC 7638 JWK thumbprint (SHA-256) of an RSA key."""
     numbers = private_key.public_key().public_numbers()
+    if not hasattr(numbers, 'e'):
+        raise ValueError('not an RSA key')  # an application given an EC key cannot sign RS256: a failed request
     canonical = json.dumps({'e': b64url_uint(numbers.e), 'kty': 'RSA', 'n': b64url_uint(numbers.n)},
                            sort_keys=True, separators=(',', ':'))
     return base64.urlsafe_b64encode(hashlib.sha256(canonical.encode('ascii')).digest()).rstrip(b'=').decode('ascii')
