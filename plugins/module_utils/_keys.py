@@ -25,7 +25,7 @@ import uuid
 try:
     from cryptography.exceptions import UnsupportedAlgorithm
     from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
+    from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed25519, padding, rsa
 except ImportError:  # pragma: no cover - exercised by ansible-test's import sanity test
     HAS_CRYPTOGRAPHY = False
     CRYPTOGRAPHY_IMPORT_ERROR = traceback.format_exc()
@@ -190,6 +190,54 @@ def load_private_key(pem, validate=True):
     key = _private_key_object(text.encode('ascii', 'replace'), validate)
     _check_rsa(key.public_key())
     return key
+
+
+#: PEM labels of certificates (what describe_key_file calls "a certificate").
+_CERTIFICATE_LABELS = ('CERTIFICATE', 'TRUSTED CERTIFICATE', 'X509 CERTIFICATE')
+
+
+def describe_key_file(data):
+    """Say in a short phrase what a key file holds, for a file that is not a usable key.
+
+    One of ``not a PEM file``, ``an encrypted private key``, ``an EC private key``, ``an Ed25519 private key``,
+    ``a DSA private key``, ``a non-RSA private key``, ``an RSA private key of N bits``, ``a public key``,
+    ``a certificate`` or ``a PEM block of another kind``.  The PEM labels decide first; a private key block
+    whose label does not tell its type (PKCS#8 ``PRIVATE KEY``) is loaded without the RSA consistency check.
+    The phrase never contains key material.  Raises ValueError only when cryptography is missing.
+    """
+    if isinstance(data, bytes):
+        data = data.decode('utf-8', 'replace')
+    text = data if isinstance(data, str) else ''
+    labels = [label.strip() for label in _PEM_BLOCK.findall(text)]
+    if not labels:
+        return 'not a PEM file'
+    private = [label for label in labels if label.endswith('PRIVATE KEY')]
+    if 'ENCRYPTED PRIVATE KEY' in labels or (private and 'Proc-Type: 4,ENCRYPTED' in text):
+        return 'an encrypted private key'
+    if not private:
+        if any(label in ('PUBLIC KEY', 'RSA PUBLIC KEY') for label in labels):
+            return 'a public key'
+        if any(label in _CERTIFICATE_LABELS for label in labels):
+            return 'a certificate'
+        return 'a PEM block of another kind'
+    if private[0] == 'EC PRIVATE KEY':
+        return 'an EC private key'
+    if private[0] == 'DSA PRIVATE KEY':
+        return 'a DSA private key'
+    _require_cryptography()
+    try:
+        key = _private_key_object(text.strip().encode('ascii', 'replace'), False)
+    except (ValueError, TypeError, UnsupportedAlgorithm):
+        return 'a PEM block of another kind'
+    if isinstance(key, rsa.RSAPrivateKey):
+        return 'an RSA private key of %d bits' % key.key_size
+    if isinstance(key, ec.EllipticCurvePrivateKey):
+        return 'an EC private key'
+    if isinstance(key, ed25519.Ed25519PrivateKey):
+        return 'an Ed25519 private key'
+    if isinstance(key, dsa.DSAPrivateKey):
+        return 'a DSA private key'
+    return 'a non-RSA private key'
 
 
 def generate_private_key_pem(size=2048):

@@ -26,7 +26,18 @@ description:
     staged, so that a later C(state=promoted) can promote it again.
   - C(state=pruned) deletes all but the newest O(keep_backups) backups. C(state=promoted) does the same after
     the promotion when O(keep_backups) is given, always keeping the backup of the key it just replaced.
-  - Every state removes temporary files that an interrupted run of this module left behind.
+  - C(state=cleaned) deletes the temporary files that an interrupted run left behind and, with
+    O(remove_staged=true), the staged key.
+  - Every state but C(state=read) removes temporary files that an interrupted run of this module left behind;
+    C(state=read) changes nothing and lists them in RV(leftovers).
+  - Every state reports whether each key file is usable (an unencrypted RSA private key of 2048 to 4096 bits)
+    and, when it is not, what it holds; which files are symbolic links; and whether the key directory exists
+    and is writable, so that a caller can refuse a rotation before any change.
+  - The states that write (all but C(state=read)) fail before any change when O(path), O(staged_path) and
+    O(metadata_path) are not three distinct paths, or when one of them is a symbolic link (the module replaces
+    files by renaming, which would replace the link and leave its target as it was).
+  - C(state=staged) and C(state=promoted) also fail before any change when the live key exists but is not a
+    usable key, unless O(replace_unusable=true).
   - The private key is never returned, never logged and never shown in a diff.
 author:
   - keyops.auth0 contributors (@keyops)
@@ -59,7 +70,7 @@ options:
     description:
       - What to do with the key file. See the description.
     type: str
-    choices: [read, staged, promoted, restored, pruned]
+    choices: [read, staged, promoted, restored, pruned, cleaned]
     default: read
   private_key:
     description:
@@ -76,6 +87,8 @@ options:
       - With O(state=promoted), required; the key with this kid (live or staged) ends up live, and the
         module fails if neither has it.
       - With O(state=restored), required; the live key is only rolled back while it has this kid.
+      - With O(state=cleaned) and O(remove_staged=true), the staged key is only removed when it has this kid or is
+        not a usable key, so that a key that another run staged in the meantime is kept.
     type: str
   staged_path:
     description:
@@ -124,6 +137,22 @@ options:
       - Permissions of the metadata file, as an octal string. Owner and group are those of the key.
     type: raw
     default: '0644'
+  remove_staged:
+    description:
+      - With O(state=cleaned), also remove the staged key (O(staged_path)); see O(kid).
+      - Ignored in the other states.
+    type: bool
+    default: false
+  replace_unusable:
+    description:
+      - With O(state=staged) and O(state=promoted), go on when the live key file exists but is not a usable key
+        (not an unencrypted RSA private key of 2048 to 4096 bits, see RV(key.found)); without it, the module
+        fails before any change.
+      - The promotion then replaces that file with the new key and always keeps the old file as a backup, whatever
+        O(backup) says.
+      - The C(keyops.auth0.credential_rotation) role sets it from C(credential_rotation_replace_unusable_key).
+    type: bool
+    default: false
 notes:
   - Applications should re-read the key file for each assertion (or on reload) and compute the kid from the
     key they read. The metadata file is written right after the key is promoted; an application that reads
@@ -168,6 +197,13 @@ EXAMPLES = r'''
     path: /etc/myapp/auth0.key
     state: pruned
     keep_backups: 3
+
+- name: Remove what an interrupted rotation left, and the key it staged
+  keyops.auth0.credential_key_file:
+    path: /etc/myapp/auth0.key
+    state: cleaned
+    remove_staged: true
+    kid: "{{ next_key.kid }}"
 '''
 
 RETURN = r'''
@@ -217,6 +253,25 @@ key:
       type: str
       returned: when the file is not a usable key
       sample: A PEM private key (BEGIN PRIVATE KEY or BEGIN RSA PRIVATE KEY) is needed.
+    usable:
+      description:
+        - Whether the file holds a key the application can sign with for Auth0, that is an unencrypted RSA private
+          key of 2048 to 4096 bits that loads. False when the file is missing.
+      type: bool
+      sample: true
+    found:
+      description:
+        - What the file holds, when it exists but is not usable. One of C(not a PEM file), C(an encrypted private
+          key), C(an EC private key), C(an Ed25519 private key), C(a DSA private key), C(a non-RSA private key),
+          C(an RSA private key of N bits) (outside 2048 to 4096), C(a public key), C(a certificate) or
+          C(a PEM block of another kind). Never contains key material.
+      type: str
+      returned: when the file exists but is not usable
+      sample: an EC private key
+    symlink:
+      description: The target of the symbolic link (as the link holds it) when the path itself is a symbolic link, else null.
+      type: str
+      sample: /srv/keys/auth0.key
 staged:
   description: The staged key, with the same fields as RV(key).
   returned: always
@@ -226,6 +281,36 @@ metadata:
   returned: always
   type: dict
   sample: {alg: RS256, client_id: abc123, credential_id: cred_1234567890123456789012, kid: NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs}
+metadata_symlink:
+  description: The target of the symbolic link when the metadata path itself is a symbolic link, else null.
+  returned: always
+  type: str
+  sample: null
+directory:
+  description: The directory of the key files.
+  returned: always
+  type: dict
+  contains:
+    path:
+      description: Path of the directory.
+      type: str
+      sample: /etc/myapp
+    exists:
+      description: Whether it exists (as a directory).
+      type: bool
+      sample: true
+    writable:
+      description: Whether the user the module runs as may create and rename files in it (write and search permission).
+      type: bool
+      sample: true
+leftovers:
+  description:
+    - Temporary files that an interrupted run of this module left in the directory, sorted, as they are after the
+      module ran. C(state=read) only lists them; the other states remove them (see RV(removed)).
+  returned: always
+  type: list
+  elements: str
+  sample: [/etc/myapp/.auth0.key.next.x8d2k1.tmp]
 backups:
   description: Backups of previous keys, newest first, with their kid.
   returned: always
@@ -238,7 +323,7 @@ previous_kid:
   type: str
   sample: hL0wRbwWCb3sE3mhtr5PVxYqVFk8fd0Vq2vC5pqK3aA
 removed:
-  description: Files the module deleted (old backups and leftover temporary files).
+  description: Files the module deleted (old backups, leftover temporary files and, with O(state=cleaned), the staged key).
   returned: always
   type: list
   elements: str
@@ -266,6 +351,7 @@ from ansible.module_utils.common.text.converters import to_bytes
 from ansible_collections.keyops.auth0.plugins.module_utils._keys import (
     CRYPTOGRAPHY_IMPORT_ERROR,
     HAS_CRYPTOGRAPHY,
+    describe_key_file,
     kid_for_public_key,
     load_private_key,
     public_key_pem,
@@ -285,7 +371,7 @@ class KeyFiles:
         self.directory = os.path.dirname(self.path) or '.'
         self.staged_path = p['staged_path'] or self.path + '.next'
         self.metadata_path = p['metadata_path'] or self.path + '.json'
-        if os.path.dirname(self.staged_path) != self.directory:
+        if os.path.abspath(os.path.dirname(self.staged_path) or '.') != os.path.abspath(self.directory):
             module.fail_json(msg='staged_path must be in the directory of path (%s), so that promotion is an atomic rename.'
                              % self.directory)
         self.mode = parse_mode(module, p['mode'], 'mode')
@@ -309,7 +395,7 @@ class KeyFiles:
         0.1 s of CPU per 3072-bit key) is skipped; the key given to stage is checked, and a key that
         signs is checked where it signs. ``public=False``: without the public key PEM.
         """
-        result = {'path': path, 'exists': False, 'kid': None}
+        result = {'path': path, 'exists': False, 'kid': None, 'usable': False, 'symlink': link_target(path)}
         try:
             st = os.stat(path)
         except FileNotFoundError:
@@ -322,8 +408,9 @@ class KeyFiles:
             key = load_private_key(data, validate=False)
         except ValueError as error:
             result['error'] = str(error)
+            result['found'] = describe_key_file(data)
             return result
-        result.update(kid=kid_for_public_key(data, validate=False), bits=key.key_size)
+        result.update(kid=kid_for_public_key(data, validate=False), bits=key.key_size, usable=True)
         if public:
             result['public_key'] = public_key_pem(data, validate=False)
         return result
@@ -341,13 +428,49 @@ class KeyFiles:
             return None
         return data if isinstance(data, dict) else None
 
+    def leftovers(self):
+        """Temporary files that an interrupted run left in the directory, sorted."""
+        if not os.path.isdir(self.directory):
+            return []
+        return [os.path.join(self.directory, n) for n in sorted(os.listdir(self.directory)) if self.temp_pattern.match(n)]
+
     def remove_leftovers(self):
         """Delete temporary files that an interrupted run left in the directory."""
+        for path in self.leftovers():
+            self.remove(path)
+
+    def directory_info(self):
+        exists = os.path.isdir(self.directory)
+        return {'path': self.directory, 'exists': exists,
+                'writable': exists and os.access(self.directory, os.W_OK | os.X_OK)}
+
+    def check_before_writing(self, state):
+        """Fail, before any change, on paths and files that a writing state must not work on."""
+        fail = self.module.fail_json
+        paths = (('path', self.path), ('staged_path', self.staged_path), ('metadata_path', self.metadata_path))
+        reasons = {('path', 'staged_path'): 'an empty staged suffix would write the new key over the live one',
+                   ('path', 'metadata_path'): 'the metadata file would be written over the live key',
+                   ('staged_path', 'metadata_path'): 'the metadata file would be written over the staged key'}
+        for index, (name, path) in enumerate(paths):
+            for other, other_path in paths[index + 1:]:
+                if os.path.abspath(path) == os.path.abspath(other_path):
+                    fail(msg='%s must differ from %s: %s; nothing was changed.' % (other, name, reasons[(name, other)]))
+        purposes = {'path': 'the key is replaced where the application reads it',
+                    'staged_path': 'the staged key is written where promotion renames it from',
+                    'metadata_path': 'the metadata is replaced where the application reads it'}
+        for name, path in paths:
+            if link_target(path) is not None:
+                fail(msg='%s %s is a symbolic link to %s; give the path of the file itself (the link target) so that %s. '
+                         'Nothing was changed.' % (name, path, os.path.realpath(path), purposes[name]))
         if not os.path.isdir(self.directory):
-            return
-        for name in sorted(os.listdir(self.directory)):
-            if self.temp_pattern.match(name):
-                self.remove(os.path.join(self.directory, name))
+            fail(msg='The directory %s does not exist.' % self.directory)
+        if state in ('staged', 'promoted') and not self.module.params['replace_unusable']:
+            live = self.info(self.path, public=False)
+            if live['exists'] and not live['usable']:
+                fail(msg='The live key file %s holds %s, not an unencrypted RSA private key of 2048 to 4096 bits: '
+                         'Auth0 accepts RSA keys for RS256, RS384 and PS256. Nothing was changed. To replace the file '
+                         'with the new key, set replace_unusable=true (credential_rotation_replace_unusable_key: true '
+                         'in the role); the old file is kept as a backup.' % (self.path, live['found']))
 
     def remove(self, path):
         if not self.module.check_mode:
@@ -477,6 +600,14 @@ def group_name(gid):
         return str(gid)
 
 
+def link_target(path):
+    """The target of path when path itself is a symbolic link, else None."""
+    try:
+        return os.readlink(path)
+    except OSError:  # not a link (EINVAL), or no such path
+        return None
+
+
 def public_view(info):
     """What a diff may show of a key file."""
     return {k: info.get(k) for k in ('exists', 'kid', 'mode', 'owner', 'group')} if info.get('exists') else {'exists': False}
@@ -516,7 +647,10 @@ def promote(files, params):
     elif staged['kid'] == kid:
         files.fix_attributes(staged, files.mode, uid, gid)
         msg = 'Promoted the staged key %s onto %s' % (kid, files.path)
-        if live['exists'] and params['backup']:
+        if live['exists'] and not live['usable']:
+            # Only with replace_unusable: the file replaced may be anything (a misplaced path), so it is always kept.
+            msg += ' (previous file, %s, kept as %s)' % (live['found'], os.path.basename(files.backup_live(live)))
+        elif live['exists'] and params['backup']:
             msg += ' (previous key %s kept as %s)' % (live['kid'], os.path.basename(files.backup_live(live)))
         files.changed = True
         if not files.module.check_mode:
@@ -555,6 +689,22 @@ def restore(files, params):
     return 'Restored %s onto %s; the key %s is staged again.' % (os.path.basename(backups[0]), files.path, kid)
 
 
+def clean(files, params):
+    """Remove the staged key when asked (temporary leftovers are already removed, as in every writing state)."""
+    done = 'Removed %d temporary file(s)' % len(files.removed) if files.removed else 'No temporary file to remove'
+    if not params['remove_staged']:
+        return done + '.'
+    staged = files.info(files.staged_path, public=False)
+    if not staged['exists']:
+        return done + '; no staged key.'
+    if params['kid'] and staged['usable'] and staged['kid'] != params['kid']:
+        return done + '; kept the staged key %s, which is not the key %s.' % (staged['kid'], params['kid'])
+    files.remove(files.staged_path)
+    if staged['usable']:
+        return done + '; removed the staged key %s.' % staged['kid']
+    return done + '; removed the staged file %s, which held %s.' % (files.staged_path, staged['found'])
+
+
 def prune(files, params, at_least=0):
     keep = params['keep_backups']
     old = files.backups()[max(max(keep, at_least) - (1 if files.pending_backup else 0), 0):]
@@ -567,7 +717,7 @@ def main():
     module = AnsibleModule(
         argument_spec=dict(
             path=dict(type='path', required=True),
-            state=dict(type='str', default='read', choices=['read', 'staged', 'promoted', 'restored', 'pruned']),
+            state=dict(type='str', default='read', choices=['read', 'staged', 'promoted', 'restored', 'pruned', 'cleaned']),
             private_key=dict(type='str', no_log=True),
             kid=dict(type='str'),
             staged_path=dict(type='path'),
@@ -579,12 +729,15 @@ def main():
             metadata=dict(type='dict'),
             metadata_path=dict(type='path'),
             metadata_mode=dict(type='raw', default='0644'),
+            remove_staged=dict(type='bool', default=False),
+            replace_unusable=dict(type='bool', default=False),
         ),
         required_if=[
             ('state', 'staged', ['private_key']),
             ('state', 'promoted', ['kid']),
             ('state', 'restored', ['kid']),
             ('state', 'pruned', ['keep_backups']),
+            ('state', 'cleaned', []),
         ],
         supports_check_mode=True,
     )
@@ -598,11 +751,10 @@ def main():
               'staged': public_view(files.info(files.staged_path, public=False)),
               'metadata': files.metadata()}
     if state != 'read':
-        if not os.path.isdir(files.directory):
-            module.fail_json(msg='The directory %s does not exist.' % files.directory)
+        files.check_before_writing(state)
         files.remove_leftovers()
     action = {'read': lambda f, p: 'Read the key files.', 'staged': stage, 'promoted': promote,
-              'restored': restore, 'pruned': prune}[state]
+              'restored': restore, 'pruned': prune, 'cleaned': clean}[state]
     msg = action(files, module.params)
     if state == 'promoted' and module.params['keep_backups'] is not None:
         removed = len(files.removed)
@@ -616,6 +768,9 @@ def main():
     result['backups'] = [{'path': b, 'kid': files.info(b, public=False)['kid']} for b in
                          (files.backups() if os.path.isdir(files.directory) else [])]
     result['previous_kid'] = result['backups'][0]['kid'] if result['backups'] else None
+    result['metadata_symlink'] = link_target(files.metadata_path)
+    result['directory'] = files.directory_info()
+    result['leftovers'] = files.leftovers()
     for info in (result['key'], result['staged']):
         info.pop('uid', None)
         info.pop('gid', None)

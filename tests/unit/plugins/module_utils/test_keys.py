@@ -215,3 +215,46 @@ def test_client_assertion_errors(keys, kwargs, message):
     args.update(kwargs)
     with pytest.raises(ValueError, match=message):
         _keys.make_client_assertion(**args)
+
+
+def private_pem(key, fmt=serialization.PrivateFormat.PKCS8, password=None):
+    encryption = serialization.BestAvailableEncryption(password) if password else serialization.NoEncryption()
+    return key.private_bytes(serialization.Encoding.PEM, fmt, encryption).decode()
+
+
+def describe_cases():
+    from cryptography.hazmat.primitives.asymmetric import dsa, ed448, ed25519
+    traditional = serialization.PrivateFormat.TraditionalOpenSSL
+    rsa_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    ec_key = ec.generate_private_key(ec.SECP256R1())
+    dsa_key = dsa.generate_private_key(2048)
+    return [
+        ('', 'not a PEM file'),
+        (b'', 'not a PEM file'),
+        ('client_id: abc\nkey: |\n  not a key\n', 'not a PEM file'),
+        (bytes(range(256)), 'not a PEM file'),
+        (private_pem(ec_key), 'an EC private key'),
+        (private_pem(ec_key, traditional), 'an EC private key'),
+        (private_pem(ed25519.Ed25519PrivateKey.generate()), 'an Ed25519 private key'),
+        (private_pem(ed448.Ed448PrivateKey.generate()), 'a non-RSA private key'),
+        (private_pem(dsa_key), 'a DSA private key'),
+        (private_pem(dsa_key, traditional), 'a DSA private key'),
+        (private_pem(rsa_key, password=b'pw'), 'an encrypted private key'),
+        (private_pem(rsa_key, traditional, password=b'pw'), 'an encrypted private key'),
+        (rsa_pem(1024, private=True), 'an RSA private key of 1024 bits'),
+        (private_pem(rsa_key), 'an RSA private key of 2048 bits'),
+        (rsa_pem(2048), 'a public key'),
+        (rsa_pem(2048, pkcs1=True), 'a public key'),
+        (certificate(rsa_key), 'a certificate'),
+        ('-----BEGIN CERTIFICATE REQUEST-----\nAAAA\n-----END CERTIFICATE REQUEST-----\n', 'a PEM block of another kind'),
+        ('-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n', 'a PEM block of another kind'),
+    ]
+
+
+def test_describe_key_file_says_what_a_file_holds_without_key_material():
+    for data, phrase in describe_cases():
+        found = _keys.describe_key_file(data)
+        assert found == phrase, (phrase, found)
+        text = data.decode('latin-1') if isinstance(data, bytes) else data
+        for line in text.strip().splitlines()[1:-1]:
+            assert not line.strip() or line not in found
