@@ -155,7 +155,7 @@ def enabled_credentials(client):
 
 
 def describe_client(client, credentials, now=None):
-    """A client with its credentials, as auth0_client_credential_info returns it (and ``known_client`` takes)."""
+    """A client with its credentials, as auth0_client_credential_info returns it (see client_from_description)."""
     method, enabled = enabled_credentials(client)
     listed = []
     for credential in credentials:
@@ -175,19 +175,19 @@ def describe_client(client, credentials, now=None):
 def client_from_description(described, client_id):
     """Rebuild (client, credentials) as the Management API returns them from a describe_client() result.
 
-    Used for ``known_client``: the state an earlier task read (or wrote) in the same run, so that a
-    module need not read it again.  Raises ValueError when it is not such a description of ``client_id``.
+    Used where a client's state is kept as such a description (the rotation engine's plan) and must be
+    turned back into API objects.  Raises ValueError when it is not such a description of ``client_id``.
     """
     if not isinstance(described, dict) or not isinstance(described.get('credentials'), list):
-        raise ValueError('known_client must be a client as auth0_client_credential_info returns it (one element of '
-                         'its clients), or the client an earlier task of this collection returned.')
+        raise ValueError('A client description must be a client as auth0_client_credential_info returns it (one '
+                         'element of its clients), with the list of its credentials.')
     if described.get('client_id') != client_id:
-        raise ValueError('known_client describes client %r, not %s; pass the state of the same client.'
+        raise ValueError('The client description is of client %r, not %s; give the state of the same client.'
                          % (described.get('client_id'), client_id))
     credentials = []
     for credential in described['credentials']:
         if not isinstance(credential, dict) or not credential.get('id'):
-            raise ValueError('known_client has a credential without an id (%r).' % (credential,))
+            raise ValueError('The client description has a credential without an id (%r).' % (credential,))
         credentials.append(credential_view(credential))
     method = described.get('authentication_method')
     enabled = [c['id'] for c in described['credentials'] if c.get('enabled')]
@@ -195,7 +195,7 @@ def client_from_description(described, client_id):
         client = {'client_id': client_id, 'name': described.get('name'), 'token_endpoint_auth_method': None,
                   'client_authentication_methods': {method: {'credentials': [{'id': i} for i in enabled]}}}
     elif enabled:
-        raise ValueError('known_client lists enabled credentials but its authentication_method is %r, not a '
+        raise ValueError('The client description lists enabled credentials but its authentication_method is %r, not a '
                          'credential method.' % (method,))
     else:
         client = {'client_id': client_id, 'name': described.get('name'), 'client_authentication_methods': None,

@@ -18,7 +18,7 @@ import os
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 from ansible.module_utils.errors import AnsibleFallbackNotFound
 
-from ansible_collections.keyops.auth0.plugins.module_utils import _credentials, _keys
+from ansible_collections.keyops.auth0.plugins.module_utils import _keys
 from ansible_collections.keyops.auth0.plugins.module_utils._client import (
     HAS_HTTPX,
     HTTPX_IMPORT_ERROR,
@@ -98,16 +98,6 @@ class Auth0Module(AnsibleModule):
                 **self.client_options
             )
         return self._auth0
-
-    def known_state(self):
-        """(client, credentials) from the known_client option (no call), or None when it is not given."""
-        described = self.params.get('known_client')
-        if described is None:
-            return None
-        try:
-            return _credentials.client_from_description(described, self.params['client_id'])
-        except ValueError as exc:
-            self.fail_json(msg=str(exc))
 
     def fail_auth0(self, error, **result):
         """fail_json for an Auth0Error: the message, and the error's fields in ``api_error``."""

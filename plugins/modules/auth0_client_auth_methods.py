@@ -17,14 +17,13 @@ description:
   - References are resolved against the credentials of the client before anything is written, and every
     limit is checked before any call when it can be, else before any write.
   - A run reads the client and its credentials (two calls) and writes only when something changes (one
-    call); with O(known_client) it reads nothing.
+    call).
 author:
   - keyops.auth0 contributors (@keyops)
 extends_documentation_fragment:
   - keyops.auth0.auth0
   - keyops.auth0.auth0.attributes
   - keyops.auth0.auth0.actiongroup_auth0
-  - keyops.auth0.auth0.known_client
 attributes:
   check_mode:
     support: full
@@ -121,30 +120,6 @@ EXAMPLES = r"""
     auth0_domain: acme.eu.auth0.com
     client_id: "{{ app_client_id }}"
     token_endpoint_auth_method: client_secret_post
-
-# Read once, then let each step start from the state the previous one left (no reads in between).
-- name: Read the client and its credentials
-  keyops.auth0.auth0_client_credential_info:
-    auth0_domain: acme.eu.auth0.com
-    client_id: "{{ app_client_id }}"
-  register: app
-
-- name: Register the new public key (one POST)
-  keyops.auth0.auth0_client_credential:
-    auth0_domain: acme.eu.auth0.com
-    client_id: "{{ app_client_id }}"
-    name: app-2027
-    pem: "{{ new_public_key }}"
-    known_client: "{{ app.clients[0] }}"
-  register: created
-
-- name: Enable it beside the old one (one PATCH)
-  keyops.auth0.auth0_client_auth_methods:
-    auth0_domain: acme.eu.auth0.com
-    client_id: "{{ app_client_id }}"
-    credentials: ["{{ created.credential.id }}"]
-    known_client: "{{ created.client }}"
-  register: enabled
 """
 
 RETURN = r"""
@@ -152,7 +127,6 @@ client:
   description:
     - The client and its credentials after the run (in check mode, as they would be), in the form of an element
       of RV(keyops.auth0.auth0_client_credential_info#module:clients).
-    - Give it to the next task as O(known_client) to spare that task its reads.
   returned: always
   type: dict
   contains:
@@ -334,10 +308,7 @@ def set_credentials(module, client, credentials):
 
 
 def read_state(module):
-    """The client and its credentials: from known_client when given (no call), else read (two GETs)."""
-    known = module.known_state()
-    if known is not None:
-        return known
+    """The client and its credentials (two GETs)."""
     client_id = module.params['client_id']
     return module.client.get_client(client_id, fields=creds.CLIENT_FIELDS), module.client.list_credentials(client_id)
 
@@ -368,7 +339,6 @@ def main():
             allow_empty=dict(type='bool', default=False),
             allow_secret_switch=dict(type='bool', default=False),
             token_endpoint_auth_method=dict(type='str', choices=['client_secret_post', 'client_secret_basic']),
-            known_client=dict(type='dict'),
         ),
         mutually_exclusive=[('credentials', 'token_endpoint_auth_method')],
         required_one_of=[('credentials', 'token_endpoint_auth_method')],

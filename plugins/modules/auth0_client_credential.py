@@ -16,15 +16,13 @@ description:
     the RFC 7638 thumbprint, which is also how Auth0 names a key whose kid is not given), else by O(name).
   - Creating a credential does not enable it; use M(keyops.auth0.auth0_client_auth_methods) for that.
   - A run that changes nothing reads the credential list once, plus one token request unless O(auth0_token) is set.
-    Deleting an enabled credential, or replacing one, also reads the client. With O(known_client) it reads
-    nothing, so creating a credential is one call, and detaching and deleting one two.
+    Deleting an enabled credential, or replacing one, also reads the client.
 author:
   - keyops.auth0 contributors (@keyops)
 extends_documentation_fragment:
   - keyops.auth0.auth0
   - keyops.auth0.auth0.attributes
   - keyops.auth0.auth0.actiongroup_auth0
-  - keyops.auth0.auth0.known_client
 attributes:
   check_mode:
     support: full
@@ -192,37 +190,6 @@ diff:
   sample:
     before: {}
     after: {id: null, name: billing-2026-07, kid: MvgWaC6Z_8cDHQCyMK7CXlRti2I5gpYQNkFeRl-7YJo, alg: RS256}
-client:
-  description:
-    - The client and its credentials after the run (in check mode, as they would be), in the form of an element
-      of RV(keyops.auth0.auth0_client_credential_info#module:clients).
-    - Give it to the next task as O(known_client) to spare that task its reads.
-  returned: when O(known_client) is given
-  type: dict
-  contains:
-    client_id:
-      description: Client ID.
-      type: str
-      sample: 8Nm2nVPbWBRq2XcBpL0x4TqgC4mR7gVt
-    name:
-      description: Name of the application.
-      type: str
-      sample: billing
-    authentication_method:
-      description: How the application authenticates.
-      type: str
-      sample: private_key_jwt
-    credentials:
-      description:
-        - The credentials of the application, without PEM, each with C(enabled), C(method) and C(days_until_expiry)
-          as in RV(keyops.auth0.auth0_client_credential_info#module:clients[].credentials).
-      type: list
-      elements: dict
-      sample:
-        - {id: cred_1m7sfABoNTTKYwTQ8qt6tX, name: billing-2026-07, kid: MvgWaC6Z_8cDHQCyMK7CXlRti2I5gpYQNkFeRl-7YJo,
-           alg: RS256, credential_type: public_key, created_at: "2026-07-01T09:00:00.000Z",
-           updated_at: "2026-07-01T09:00:00.000Z", expires_at: null, enabled: true, method: private_key_jwt,
-           days_until_expiry: null}
 detached_from:
   description: The authentication method the credential was removed from before deletion, if any.
   returned: when O(state=absent) and O(detach=true) removed it from an enabled list
@@ -321,17 +288,10 @@ def predicted(body, kid, expires_at):
     return view
 
 
-def read_client(module, known):
-    """The client (for its enabled lists): the known one, else one GET."""
-    if known is not None:
-        return known
-    return module.client.get_client(module.params['client_id'], fields=['client_authentication_methods'])
-
-
-def ensure_absent(module, current, known):
+def ensure_absent(module, current):
     client_id, client = module.params['client_id'], module.client
     result = {'changed': True, 'credential': None}
-    method, enabled = enabled_credentials(read_client(module, known))
+    method, enabled = enabled_credentials(client.get_client(client_id, fields=['client_authentication_methods']))
     if current['id'] in enabled:
         if not module.params['detach']:
             module.fail_json(msg='Credential %s is still enabled (%s) on client %s; set detach=true to remove it '
@@ -342,15 +302,15 @@ def ensure_absent(module, current, known):
                                  'no usable key. Enable another one first, or set allow_empty=true.'
                                  % (current['id'], method, client_id))
         result['detached_from'] = method
-        result['methods_after'] = {method: {'credentials': [{'id': i} for i in remaining]}}
         if not module.check_mode:
-            client.update_client(client_id, {'client_authentication_methods': result['methods_after']})
+            client.update_client(client_id, {'client_authentication_methods': {
+                method: {'credentials': [{'id': i} for i in remaining]}}})
     if not module.check_mode:
         client.delete_credential(client_id, current['id'])
     return result
 
 
-def ensure_present(module, current, credentials, kid, expires_at, cert_expiry, known):
+def ensure_present(module, current, credentials, kid, expires_at, cert_expiry):
     p, client = module.params, module.client
     if current is None:
         if len(credentials) >= 4:
@@ -365,8 +325,7 @@ def ensure_present(module, current, credentials, kid, expires_at, cert_expiry, k
     if p['subject_dn'] is not None and current.get('subject_dn') not in (None, p['subject_dn']):
         changed_fixed.append('subject_dn')
     if changed_fixed:
-        return replace(module, current, changed_fixed, kid or current.get('kid'), expires_at or current.get('expires_at'),
-                       known)
+        return replace(module, current, changed_fixed, kid or current.get('kid'), expires_at or current.get('expires_at'))
     if expires_at and not creds.same_instant(expires_at, current.get('expires_at')):
         after = dict(credential_view(current), expires_at=expires_at)
         if not module.check_mode:
@@ -375,11 +334,11 @@ def ensure_present(module, current, credentials, kid, expires_at, cert_expiry, k
     return False, credential_view(current)
 
 
-def replace(module, current, fields, kid, expires_at, known):
+def replace(module, current, fields, kid, expires_at):
     """Auth0 cannot change name, alg or type: replace an unused credential with the same key and kid."""
     p, client = module.params, module.client
     what = ', '.join('%s %r -> %r' % (f, current.get(f), p[f]) for f in fields)
-    method, enabled = enabled_credentials(read_client(module, known))
+    method, enabled = enabled_credentials(client.get_client(p['client_id'], fields=['client_authentication_methods']))
     if current['id'] in enabled:
         module.fail_json(msg='Credential %s of client %s is enabled (%s) and Auth0 cannot change its %s (%s); '
                              'replacing it would break authentication. Disable it first or keep these fields.'
@@ -396,38 +355,18 @@ def replace(module, current, fields, kid, expires_at, known):
     return True, credential_view(client.create_credential(p['client_id'], body))
 
 
-def read_state(module):
-    """(known client or None, credentials): from known_client when given (no call), else the list (one GET)."""
-    known = module.known_state()
-    if known is None:
-        return None, module.client.list_credentials(module.params['client_id'])
-    return known
-
-
-def known_after(known, credentials, before_id, after, methods_after=None):
-    """The known client as this run leaves it, for the next task's known_client."""
-    listed = [c for c in credentials if c.get('id') != before_id]
-    if after:
-        listed.append(after)
-    client = dict(known, client_authentication_methods=methods_after) if methods_after else known
-    return creds.describe_client(client, listed)
-
-
 def run_module(module):
     p = module.params
     kid, expires_at, cert_expiry = local_checks(module)
-    known, credentials = read_state(module)
+    credentials = module.client.list_credentials(p['client_id'])
     current = find_credential(module, credentials, kid)
     before = credential_view(current) if current else {}
     if p['state'] == 'absent':
-        result = ensure_absent(module, current, known) if current else {'changed': False, 'credential': None}
+        result = ensure_absent(module, current) if current else {'changed': False, 'credential': None}
         after = {}
     else:
-        changed, after = ensure_present(module, current, credentials, kid, expires_at, cert_expiry, known)
+        changed, after = ensure_present(module, current, credentials, kid, expires_at, cert_expiry)
         result = {'changed': changed, 'credential': after}
-    methods_after = result.pop('methods_after', None)
-    if known is not None:
-        result['client'] = known_after(known, credentials, current and current.get('id'), after, methods_after)
     if module._diff:
         result['diff'] = {'before': before, 'after': after}
     module.exit_json(**result)
@@ -449,7 +388,6 @@ def main():
             subject_dn=dict(type='str'),
             detach=dict(type='bool', default=False),
             allow_empty=dict(type='bool', default=False),
-            known_client=dict(type='dict'),
         ),
         required_one_of=[('credential_id', 'kid', 'pem', 'name')],
         mutually_exclusive=[('pem', 'subject_dn')],

@@ -129,10 +129,10 @@ def test_client_from_description_secret_and_empty_list():
 
 
 @pytest.mark.parametrize('described, message', [
-    ('text', 'known_client must be a client as auth0_client_credential_info returns it'),
-    ({'client_id': 'c1'}, 'known_client must be a client'),
-    ({'client_id': 'other', 'credentials': []}, "known_client describes client 'other', not c1"),
-    ({'client_id': 'c1', 'credentials': [{'name': 'x'}]}, 'known_client has a credential without an id'),
+    ('text', 'A client description must be a client as auth0_client_credential_info returns it'),
+    ({'client_id': 'c1'}, 'A client description must be a client'),
+    ({'client_id': 'other', 'credentials': []}, "The client description is of client 'other', not c1"),
+    ({'client_id': 'c1', 'credentials': [{'name': 'x'}]}, 'The client description has a credential without an id'),
     ({'client_id': 'c1', 'authentication_method': 'client_secret_post', 'credentials': [{'id': 'a', 'enabled': True}]},
      'lists enabled credentials but its authentication_method is'),
 ])

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import pytest
 
-from ansible_collections.keyops.auth0.plugins.module_utils import _credentials as creds
 from ansible_collections.keyops.auth0.plugins.modules import auth0_client_auth_methods as module
 from ansible_collections.keyops.auth0.tests.unit.utils import CLIENT, CLIENT_PATH, CREDS_PATH, client_with, credential
 
@@ -171,58 +170,3 @@ def test_switch_back_to_secret(api, run_module):
 def test_credentials_and_secret_are_exclusive(api, run_module):
     result = run_module(module, {'client_id': CLIENT, 'credentials': ['a'], 'token_endpoint_auth_method': 'client_secret_post'})
     assert result['failed'] and 'mutually exclusive' in result['msg']
-
-
-def known(ids, method='private_key_jwt', secret=None):
-    """What auth0_client_credential_info returns for client_with(ids) and CREDS."""
-    return creds.describe_client(client_with(ids, method=method, secret=secret), CREDS)
-
-
-def test_known_client_spares_the_reads(api, run_module):
-    """With known_client: no GET; enabling is one PATCH, and the returned client feeds the next task."""
-    args = {'client_id': CLIENT, 'credentials': ['cred_3'], 'known_client': known(['cred_1'])}
-    result = run_module(module, args, check=True, diff=True)
-    assert result['changed'] and [c['id'] for c in result['after']] == ['cred_1', 'cred_3']
-    assert result['after'][1] == {'id': 'cred_3', 'kid': 'kid_3333333333', 'name': 'k3'}
-    assert [c['id'] for c in result['client']['credentials'] if c['enabled']] == ['cred_1', 'cred_3']
-    api.done()  # check mode with known_client: not a single call, not even a token
-
-    api.token().expect('PATCH', CLIENT_PATH, body={}, check=patch_body(api, {'client_authentication_methods': {
-        'private_key_jwt': {'credentials': [{'id': 'cred_1'}, {'id': 'cred_3'}]}}}))
-    result = run_module(module, args)
-    assert result['changed']
-    api.done()
-
-    # The next step of a rotation: disable the old credential, from the state the enabling left.
-    api.token().expect('PATCH', CLIENT_PATH, body={}, check=patch_body(api, {'client_authentication_methods': {
-        'private_key_jwt': {'credentials': [{'id': 'cred_3'}]}}}))
-    result = run_module(module, {'client_id': CLIENT, 'credentials': ['cred_1'], 'state': 'absent',
-                                 'known_client': result['client']})
-    assert result['changed'] and [c['id'] for c in result['client']['credentials'] if c['enabled']] == ['cred_3']
-
-    result = run_module(module, {'client_id': CLIENT, 'credentials': ['cred_1'], 'state': 'absent',
-                                 'known_client': result['client']})
-    assert not result['changed']
-    api.done()
-
-
-def test_known_client_keeps_every_check(api, run_module):
-    """The caps, the secret switch and the references are checked against known_client, before any call."""
-    result = run_module(module, {'client_id': CLIENT, 'credentials': ['cred_3'], 'known_client': known(['cred_1', 'cred_2'])})
-    assert result['failed'] and 'at most 2' in result['msg']
-    result = run_module(module, {'client_id': CLIENT, 'credentials': ['cred_3'],
-                                 'known_client': known(None, secret='client_secret_post')})
-    assert result['failed'] and 'allow_secret_switch' in result['msg']
-    result = run_module(module, {'client_id': CLIENT, 'credentials': ['cred_9'], 'known_client': known(['cred_1'])})
-    assert result['failed'] and 'cred_9' in result['msg']
-    api.done()
-
-
-@pytest.mark.parametrize('given, message', [
-    ({'client_id': 'other_client', 'credentials': []}, "known_client describes client 'other_client', not app_client_1"),
-    ({'client_id': CLIENT}, 'known_client must be a client as auth0_client_credential_info returns it'),
-])
-def test_known_client_of_another_shape_fails_without_a_call(api, run_module, given, message):
-    result = run_module(module, {'client_id': CLIENT, 'credentials': ['cred_1'], 'known_client': given})
-    assert result['failed'] and message in result['msg']
-    api.done()

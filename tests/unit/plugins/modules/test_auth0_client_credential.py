@@ -12,7 +12,6 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import NameOID
 
-from ansible_collections.keyops.auth0.plugins.module_utils import _credentials as creds
 from ansible_collections.keyops.auth0.plugins.modules import auth0_client_credential as module
 from ansible_collections.keyops.auth0.tests.unit.utils import (
     CLIENT, CLIENT_PATH, CREDS_PATH, NO_SECRET, client_with, credential,
@@ -338,77 +337,3 @@ def test_cert_subject_dn_needs_subject(api, run_module):
     api.token().expect('GET', CREDS_PATH, body=[])
     result = run_module(module, {'client_id': CLIENT, 'credential_type': 'cert_subject_dn', 'name': 'dn'})
     assert result['failed'] and 'needs subject_dn' in result['msg']
-
-
-def test_known_client_create_is_one_call(api, run_module, keys):
-    """Given the state an earlier task read, creating a credential is only the POST."""
-    kid = keys['one']['kid']
-    old = credential('cred_old', 'kid_0000000000', 'old')
-    known = creds.describe_client(client_with(['cred_old']), [old])
-    args = {'client_id': CLIENT, 'name': 'k1', 'pem': keys['one']['public'], 'known_client': known}
-    result = run_module(module, args, check=True)
-    assert result['changed'] and result['credential']['kid'] == kid
-    api.done()  # check mode: no call
-
-    created = credential('cred_1', kid, 'k1')
-    api.token().expect('POST', CREDS_PATH, 201, created)
-    result = run_module(module, args)
-    assert result['changed'] and result['credential']['id'] == 'cred_1'
-    listed = dict((c['id'], c['enabled']) for c in result['client']['credentials'])
-    assert listed == {'cred_old': True, 'cred_1': False}
-    api.done()
-
-    # Given the state it returned, the same task is unchanged without a call.
-    result = run_module(module, dict(args, known_client=result['client']))
-    assert not result['changed'] and result['credential']['id'] == 'cred_1'
-    api.done()
-
-
-def test_known_client_create_respects_the_cap(api, run_module, keys):
-    four = [credential('cred_%d' % i, 'kid_%d000000000' % i) for i in range(4)]
-    known = creds.describe_client(client_with(['cred_0']), four)
-    result = run_module(module, {'client_id': CLIENT, 'pem': keys['one']['public'], 'known_client': known})
-    assert result['failed'] and 'already has 4 credentials' in result['msg']
-    api.done()
-
-
-def test_known_client_retire_is_detach_and_delete(api, run_module):
-    """Retiring an enabled credential from a known state: PATCH and DELETE, nothing read."""
-    old, new = credential('cred_old', 'kid_0000000000', 'old'), credential('cred_new', 'kid_1111111111', 'new')
-    known = creds.describe_client(client_with(['cred_old', 'cred_new']), [old, new])
-    args = {'client_id': CLIENT, 'credential_id': 'cred_old', 'state': 'absent', 'detach': True, 'known_client': known}
-    result = run_module(module, args, check=True, diff=True)
-    assert result['changed'] and result['detached_from'] == 'private_key_jwt'
-    assert result['diff']['before']['kid'] == 'kid_0000000000'
-    api.done()
-
-    api.token().expect('PATCH', CLIENT_PATH, body={}, check=lambda r: api.json(r) == {
-        'client_authentication_methods': {'private_key_jwt': {'credentials': [{'id': 'cred_new'}]}}}
-        or pytest.fail(api.json(r)))
-    api.expect('DELETE', cred_path('cred_old'), 204)
-    result = run_module(module, args)
-    assert result['changed']
-    assert [(c['id'], c['enabled']) for c in result['client']['credentials']] == [('cred_new', True)]
-    api.done()
-
-    result = run_module(module, dict(args, known_client=result['client']))
-    assert not result['changed']
-    api.done()
-
-    # Not enabled: only the DELETE.
-    known = creds.describe_client(client_with(['cred_new']), [old, new])
-    api.token().expect('DELETE', cred_path('cred_old'), 204)
-    assert run_module(module, dict(args, known_client=known))['changed']
-    api.done()
-
-
-def test_known_client_never_leaves_the_list_empty(api, run_module):
-    old = credential('cred_old', 'kid_0000000000', 'old')
-    known = creds.describe_client(client_with(['cred_old']), [old])
-    result = run_module(module, {'client_id': CLIENT, 'credential_id': 'cred_old', 'state': 'absent', 'detach': True,
-                                 'known_client': known})
-    assert result['failed'] and 'allow_empty' in result['msg']
-    result = run_module(module, {'client_id': CLIENT, 'credential_id': 'cred_old', 'state': 'absent',
-                                 'known_client': dict(known, client_id='someone_else')})
-    assert result['failed'] and 'known_client describes client' in result['msg']
-    api.done()
