@@ -14,22 +14,26 @@ module_utils/_engine.py. The role credential_rotation is the only intended calle
 
 from __future__ import annotations
 
+import base64
 import concurrent.futures
 import datetime
+import json
 import os
 import shutil
+import socket
 import tempfile
 import time
 import traceback
+import uuid
 
 from ansible.errors import AnsibleActionFail
 from ansible.plugins.action import ActionBase
 from ansible.utils.display import Display
 from ansible.utils.vars import load_extra_vars
 
-from ansible_collections.keyops.auth0.plugins.module_utils import _engine, _fleet, _keys, _plan
+from ansible_collections.keyops.auth0.plugins.module_utils import _engine, _fleet, _keys, _marker, _plan
 from ansible_collections.keyops.auth0.plugins.module_utils._client import Auth0Client, Auth0Error
-from ansible_collections.keyops.auth0.plugins.module_utils._credentials import CLIENT_FIELDS, client_from_description, describe_client
+from ansible_collections.keyops.auth0.plugins.module_utils._credentials import client_from_description, describe_client
 from ansible_collections.keyops.auth0.plugins.module_utils._module import auth0_argument_spec
 
 display = Display()
@@ -42,6 +46,7 @@ STAGED = '_credential_rotation_staged'
 ENABLE = '_credential_rotation_enable'
 SWITCH = '_credential_rotation_switch'
 RETIRE = '_credential_rotation_retire'
+ROLLBACK = '_credential_rotation_rollback'
 
 
 def argument_spec():
@@ -81,6 +86,30 @@ def _say(line):
     display.display('credential_rotation: %s' % line)
 
 
+def process_alive(pid):
+    """Whether a process with this pid runs on this machine (a pid we may not signal runs too)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OverflowError, ValueError):
+        return True
+    return True
+
+
+def token_client_id(token):
+    """The client id a management token was issued to (its unverified ``sub`` claim), or None."""
+    try:
+        payload = token.split('.')[1]
+        claims = json.loads(base64.urlsafe_b64decode(payload + '=' * (-len(payload) % 4)))
+    except (AttributeError, IndexError, TypeError, ValueError):
+        return None
+    subject = claims.get('sub') if isinstance(claims, dict) else None
+    if isinstance(subject, str) and subject.endswith('@clients'):
+        return subject[:-len('@clients')]
+    return claims.get('azp') if isinstance(claims, dict) else None
+
+
 class ActionModule(ActionBase):
 
     TRANSFERS_FILES = False
@@ -96,6 +125,11 @@ class ActionModule(ActionBase):
         self._check = bool(self._task.check_mode)
         self._diff = bool(self._task.diff)
         step = args['step']
+        if not args.get('auth0_token'):
+            # credential_rotation_auth0_token is read here, not passed as an argument by the role: arguments
+            # are printed with ANSIBLE_DEBUG, variables are not.
+            token = self._templar.template(task_vars.get('credential_rotation_auth0_token') or '')
+            args['auth0_token'] = token or None
         if args['concurrency'] < 1:
             raise AnsibleActionFail('concurrency must be 1 or more.')
         try:
@@ -217,9 +251,13 @@ class ActionModule(ActionBase):
         if self._args['now']:
             now = _plan.parse_datetime(self._args['now'])
         auth0 = None
+        # This run's marker (module_utils/_marker.py): written on each client it will change, before any change.
+        self._run = {'id': uuid.uuid4().hex[:16], 'host': socket.gethostname(), 'pid': os.getppid(),
+                     'started': datetime.datetime.now(datetime.timezone.utc).strftime('%Y-%m-%dT%H:%M:%SZ')}
         if any(not e['errors'] and e['alive'] for e in clients.values()):
             auth0 = self._auth0()
             auth0.token  # pylint: disable=pointless-statement  # one management token for the run, before the threads
+        self._management_id = self._args['auth0_client_id'] or token_client_id(auth0._token if auth0 else None)  # pylint: disable=protected-access
 
         def decide(client_id):
             return self._plan_client(auth0, clients[client_id], reads, now)
@@ -239,25 +277,28 @@ class ActionModule(ActionBase):
             for host in entry['hosts']:
                 files = (reads.get(host) or {}).get('files') or {}
                 held = ((files.get('key') or {}).get('kid'), (files.get('staged') or {}).get('kid'))
+                stage = client_plan['action'] == 'rotate' or (client_plan['action'] == 'resume' and target not in held)
                 hosts[host] = {'client_id': client_id, 'action': client_plan['action'],
-                               'batch': client_plan['batches'].get(host, 0),
-                               'stage': client_plan['action'] == 'rotate' or (client_plan['action'] == 'resume'
-                                                                              and target not in held),
+                               'batch': client_plan['batches'].get(host, 0), 'stage': stage,
+                               'clean': None if stage else _fleet.leftovers(client_plan['action'], files, target),
                                'error': ' '.join(client_plan['errors']) if client_plan['action'] in ('blocked', 'failed') else None}
             self._announce(client_plan)
         coordination = None
         if any(p['action'] in ('rotate', 'resume') for p in planned.values()):
             remove_stale_coordination()
             coordination = tempfile.mkdtemp(prefix=COORDINATION_PREFIX)
-        return {'changed': False, 'clients': planned, 'hosts': hosts, 'keys': keys,
-                'token': auth0._token if auth0 is not None else None,  # pylint: disable=protected-access
-                'coordination': coordination, 'now': now.strftime('%Y-%m-%dT%H:%M:%SZ'),
-                # where the hosts' own token checks (credential_rotation_verify_host_token) send their requests
-                'connection': {'auth0_domain': self._args['auth0_domain'], 'auth0_ca_path': self._args['auth0_ca_path']}}
+        return {'changed': any(p.get('marker') == 'held' for p in planned.values()), 'clients': planned, 'hosts': hosts,
+                'keys': keys, 'token': auth0._token if auth0 is not None else None,  # pylint: disable=protected-access
+                'coordination': coordination, 'now': now.strftime('%Y-%m-%dT%H:%M:%SZ'), 'run': self._run,
+                # where the host steps send their requests (the check before each promotion batch, and the
+                # hosts' own token checks, credential_rotation_verify_host_token)
+                'connection': {'auth0_domain': self._args['auth0_domain'], 'auth0_ca_path': self._args['auth0_ca_path'],
+                               'validate_certs': self._args['validate_certs'], 'timeout': self._args['timeout'],
+                               'retries': self._args['retries']}}
 
     @staticmethod
     def _refused(entry, errors, action='blocked'):
-        return {'client_id': entry['client_id'], 'action': action, 'reasons': [], 'errors': errors,
+        return {'client_id': entry['client_id'], 'action': action, 'reasons': [], 'errors': errors, 'marker': None,
                 'hosts': entry['hosts'], 'alive': entry['alive'], 'outside': entry['outside'],
                 'failed': entry['failed'], 'partial': False, 'batches': {}, 'settings': entry['settings'],
                 'target_kid': None, 'target_credential': None, 'current_credentials': [], 'free': [], 'retire': [],
@@ -267,7 +308,20 @@ class ActionModule(ActionBase):
         if entry['errors'] or not entry['alive']:
             return self._refused(entry, entry['errors'] or ['No host of the client can take part.'])
         s = entry['settings']
+        if self._management_id and entry['client_id'] == self._management_id:
+            return self._refused(entry, [
+                'Client %s is the management client of this run (the client whose credentials reach the Management '
+                'API, AUTH0_CLIENT_ID or auth0_client_id): rotating it here would cut this and every later run off '
+                'from Auth0 and put a key with Management API access on application hosts. Rotate its key with the '
+                'modules as the rotation guide says ("The management client\'s own key"), and remove '
+                'credential_rotation_client_id %s from hosts %s.' % (entry['client_id'], entry['client_id'],
+                                                                    ', '.join(entry['hosts']))])
         client, credentials = _engine.read_client(auth0, entry['client_id'])
+        verdict, note = _marker.decide(_marker.of_client(client), self._run['id'], datetime.datetime.now(datetime.timezone.utc),
+                                       self._run['host'], process_alive, bool(s.get('take_over_stale_marker')),
+                                       int(s.get('stale_marker_minutes') or _marker.STALE_AFTER_MINUTES))
+        if verdict == 'held':
+            return self._refused(entry, ['%s.' % _sentence(note).rstrip('.')])
         described = describe_client(client, credentials)
         params = {'client': described, 'hosts': dict((h, (reads[h] or {}).get('files') or {}) for h in entry['alive']),
                   'credential_name': s.get('credential_name'),
@@ -275,14 +329,19 @@ class ActionModule(ActionBase):
                   'max_age_days': int(s.get('max_age_days') or 0), 'name_prefix': s.get('name_prefix') or '',
                   'allow_secret_switch': bool(s.get('allow_secret_switch')),
                   'keep_backups': int(s.get('keep_backups') if s.get('keep_backups') is not None else -1),
-                  'retire': bool(s.get('retire', True))}
+                  # a partial run retires nothing, so it cannot finish an earlier rotation first
+                  'retire': bool(s.get('retire', True)) and not _fleet.is_partial(entry)}
         plan = _plan.plan(params, now)
         partial = _fleet.is_partial(entry)
         if partial:
             plan = _fleet.partial_plan(plan)
         plan.update(client_id=entry['client_id'], hosts=entry['hosts'], alive=entry['alive'], outside=entry['outside'],
-                    failed=entry['failed'], partial=partial, settings=s, state=described, read_back=None,
+                    failed=entry['failed'], partial=partial, settings=s, state=described, read_back=None, marker=None,
                     batches=_fleet.batches(entry['alive'], s.get('serial')))
+        if note:
+            plan['reasons'].append(note)
+        if verdict in ('dead', 'taken_over') and plan['action'] not in ('rotate', 'resume', 'finish') and not self._check:
+            _engine.write_marker(auth0, client, None, False)  # the dead run's marker, with nothing for this run to do
         if plan['action'] == 'rotate':
             private = _keys.generate_private_key_pem(int(s.get('key_size') or 3072))
             plan['new_key'] = {'private_key': private, 'public_key': _keys.public_key_pem(private),
@@ -297,6 +356,18 @@ class ActionModule(ActionBase):
                         break
                 if plan['read_back']:
                     break
+        if plan['action'] in ('rotate', 'resume', 'finish'):
+            room = _marker.room_error(client)
+            if room:  # check mode too: it says what the real run would do
+                plan.update(action='blocked', errors=plan['errors'] + [_sentence(room)])
+                plan.pop('new_key', None)
+                return plan
+        if plan['action'] in ('rotate', 'resume', 'finish') and not self._check:
+            # The run's first write to the client, and its last step of the plan (nothing after it can fail and
+            # leave the marker without the plan knowing it): its marker. The PATCH answer is the client as it is now.
+            client = _engine.write_marker(auth0, client, _marker.make(self._run['id'], self._run['started'],
+                                                                      self._run['host'], self._run['pid']), False)
+            plan.update(marker='held', state=describe_client(client, credentials))
         return plan
 
     def _announce(self, plan):
@@ -371,23 +442,30 @@ class ActionModule(ActionBase):
         if client_plan['action'] == 'resume':
             key = self._read_back_key(client_plan)
         client, credentials = client_from_description(client_plan['state'], client_id)
-        reread = bool(s.get('reread_before_write')) and not self._check
+        if not self._check:
+            # Read the client just before the first credential write: the list of enabled credentials every
+            # PATCH below starts from, and the proof that this run still holds the client's marker (two runs
+            # that read the client at the same moment both wrote one; the later write won).
+            client = _engine.get_client(auth0, client_id)
+            verdict, note = _marker.decide(_marker.of_client(client), plan['run']['id'],
+                                           datetime.datetime.now(datetime.timezone.utc), plan['run']['host'],
+                                           process_alive)
+            if verdict != 'ours':
+                return {'lost_marker': True,
+                        'error': 'Another run wrote its marker on client %s after this run wrote its own (%s). This run '
+                                 'changed nothing in Auth0 for the client and switched no host.'
+                                 % (client_id, note or 'the marker is gone')}
         changed = False
-        client, credentials = _engine.free(auth0, client, credentials, client_plan['free'], self._check, reread)
+        client, credentials = _engine.free(auth0, client, credentials, client_plan['free'], self._check)
         changed = changed or bool(client_plan['free'])
         target = client_plan['target_credential']
         if target is None or not target.get('id'):
-            if reread:
-                credentials = auth0.list_credentials(client_id)  # a credential with this kid may exist by now
             target, credentials = _engine.register(auth0, client, credentials, s.get('credential_name'), key['public_key'],
                                                    client_plan['target_kid'], s.get('alg') or 'RS256',
                                                    s.get('expires_in_days'), self._check)
             changed = True
         current = _engine.enabled_ids(client)
         if target.get('id') not in current or target.get('id') is None:
-            if reread:
-                client = auth0.get_client(client_id, fields=CLIENT_FIELDS)  # the list others may have changed
-                current = _engine.enabled_ids(client)
             client = _engine.set_enabled(auth0, client, current + [target.get('id')], self._check,
                                          switch_from_secret=client_plan['secret_switch'])
             changed = True
@@ -438,11 +516,44 @@ class ActionModule(ActionBase):
                 _say('client %s: %s %s' % (client_id, 'would retire' if self._check else 'retired', ', '.join(c['id'] for c in listed)))
         return {'changed': any(o.get('changed') for o in done.values()), 'clients': done}
 
+    def _gone(self, client_plan):
+        """The first host that found the new credential no longer enabled before its batch, with the reason."""
+        for host in client_plan['alive']:
+            switched = self._hostvar(host, SWITCH, {}) or {}
+            if switched.get('credential_gone'):
+                return host, switched.get('msg')
+        return None, None
+
     def _retire_client(self, auth0, client_plan, enabled):
         client_id = client_plan['client_id']
         s = client_plan['settings']
         if enabled.get('error'):
             return {'error': enabled['error'], 'retired': []}
+        target_id = (enabled.get('credential') or {}).get('id') or (client_plan.get('target_credential') or {}).get('id')
+        host, reason = self._gone(client_plan)
+        rotating = client_plan['action'] in ('rotate', 'resume')
+        if host:
+            return {'error': 'The new credential %s of client %s was no longer enabled before a promotion batch (found by '
+                             '%s); nothing was retired and the hosts it had reached get their previous key back.'
+                             % (target_id, client_id, host), 'retired': [], 'rollback': rotating}
+        client = None
+        if not self._check:
+            # Read the client right before retiring: the new credential must still be enabled (deleted or
+            # disabled by hand, by another run or by a tenant-as-code tool, it would leave every host without
+            # a working key), and the PATCH below starts from this list.
+            client = _engine.get_client(auth0, client_id)
+            verdict, note = _marker.decide(_marker.of_client(client), self._plan_result()['run']['id'],
+                                           datetime.datetime.now(datetime.timezone.utc), self._plan_result()['run']['host'],
+                                           process_alive)
+            if client_plan.get('marker') == 'held' and verdict != 'ours':
+                return {'lost_marker': True, 'retired': [],
+                        'error': 'Another run wrote its marker on client %s during this run (%s); nothing was retired.'
+                                 % (client_id, note or 'the marker is gone')}
+            if not _engine.is_enabled(client, target_id):
+                return {'error': 'The credential %s of client %s, which its hosts now use, is no longer enabled in Auth0 '
+                                 '(deleted or disabled by someone else during the run); nothing was retired%s.'
+                                 % (target_id, client_id, ' and the hosts get their previous key back' if rotating else ''),
+                        'retired': [], 'rollback': rotating}
         failures = self._host_failures(client_plan['alive'], SWITCH)
         if failures:
             return {'error': '%s failed (%s)' % (('Host %s' if len(failures) == 1 else 'Hosts %s') % ', '.join(sorted(failures)),
@@ -468,14 +579,10 @@ class ActionModule(ActionBase):
         retire_list = [c for c in client_plan.get('retire') or [] if c.get('kid') != target and c['id'] not in freed]
         if not retire_list:
             return {'retired': []}
-        state = enabled.get('state') or client_plan['state']
-        client, credentials = client_from_description(state, client_id)
-        if self._check and client_plan['action'] in ('rotate', 'resume'):
-            return {'retired': [], 'would_retire': retire_list}
-        done = _engine.retire(auth0, client, credentials, retire_list, self._check, bool(s.get('reread_before_write')))
         if self._check:
-            return {'retired': [], 'would_retire': done}
-        return {'changed': bool(done), 'retired': done}
+            return {'retired': [], 'would_retire': retire_list}
+        done = _engine.retire(auth0, client, retire_list, False, release_marker=client_plan.get('marker') == 'held')
+        return {'changed': bool(done), 'retired': done, 'released': client_plan.get('marker') == 'held'}
 
     # -- summary ----------------------------------------------------------------------------------
 
@@ -483,6 +590,7 @@ class ActionModule(ActionBase):
         plan = self._vars.get(PLAN) or {}
         enable = (self._vars.get(ENABLE) or {}).get('clients') or {}
         retired = (self._vars.get(RETIRE) or {}).get('clients') or {}
+        released = self._release_markers(plan, enable, retired)
         summaries = {}
         for client_id, client_plan in (plan.get('clients') or {}).items():
             summaries[client_id] = self._summarise(client_plan, enable.get(client_id) or {}, retired.get(client_id) or {})
@@ -500,6 +608,27 @@ class ActionModule(ActionBase):
         return {'changed': False, 'credential_rotation': summaries, 'unfinished': unfinished,
                 'unfinished_message': ' '.join(summaries[c]['message'] for c in unfinished),
                 'ansible_stats': {'data': {'credential_rotation': summaries}, 'per_host': False, 'aggregate': True}}
+
+    def _release_markers(self, plan, enable, retired):
+        """Remove this run's marker from the clients where the retiring PATCH did not (a run that stopped, a
+        partial run, nothing to retire). Returns {client_id: error} for markers that could not be removed."""
+        todo = [c for c, p in (plan.get('clients') or {}).items() if p.get('marker') == 'held'
+                and not (enable.get(c) or {}).get('lost_marker') and not (retired.get(c) or {}).get('lost_marker')
+                and not (retired.get(c) or {}).get('released')]
+        if not todo:
+            return {}
+        auth0 = self._auth0(plan.get('token'))
+
+        def release(client_id):
+            _engine.write_marker(auth0, {'client_id': client_id}, None, False)
+            return {}
+
+        done = self._each(todo, release)
+        for client_id, outcome in done.items():
+            if outcome.get('error'):
+                _say('client %s: the run marker could not be removed (%s); the next run of this controller takes it '
+                     'over, others wait until it is stale.' % (client_id, outcome['error']))
+        return dict((c, o['error']) for c, o in done.items() if o.get('error'))
 
     def _summarise(self, client_plan, enabled, retired):
         action = client_plan['action']
@@ -524,6 +653,10 @@ class ActionModule(ActionBase):
             after = ((((self._hostvar(host, SWITCH, {}) or {}).get('files') or {}).get('key')) or {}).get('kid')
             if target and after == target and before != target:
                 switched.append(host)
+        rolled_back = [h for h in hosts if (self._hostvar(h, ROLLBACK, {}) or {}).get('restored')]
+        switched = [h for h in switched if h not in rolled_back]
+        cleaned = dict((h, (self._hostvar(h, STAGED, {}) or {}).get('cleaned')) for h in hosts
+                       if (self._hostvar(h, STAGED, {}) or {}).get('cleaned'))
         errors = list(client_plan.get('errors') or [])
         for part in (enabled, retired):
             if part.get('error') and part['error'] not in errors:
@@ -546,6 +679,8 @@ class ActionModule(ActionBase):
             'retired': retired.get('retired') or [],
             'would_retire': retired.get('would_retire') or [],
             'reported': client_plan.get('foreign') or [],
+            'hosts_rolled_back': rolled_back,
+            'leftovers_removed': cleaned,
         }
         if retired.get('not_retired'):
             summary['not_retired'] = retired['not_retired']

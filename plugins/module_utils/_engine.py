@@ -6,10 +6,13 @@
 
 PRIVATE to the keyops.auth0 collection: names and behaviour may change without notice.
 The credential_rotation action plugin calls these for every client of the play at once (threads
-sharing one Auth0Client, so one management token and one back-off on 429). Each function takes the
-client's state as the previous step left it and returns the state it leaves, so that a rotated
-client costs six Management API calls: GET client, GET credentials, POST credential, PATCH client
-(enable), PATCH client (disable the old), DELETE credential.
+sharing one Auth0Client, so one management token and one back-off on 429). Every PATCH of the list
+of enabled credentials is computed from the client as a read made just before it returned it (a GET,
+or the answer of the PATCH that wrote the run marker): Auth0 has no compare-and-set, so a list
+computed from an older read would undo what another writer did in between. A rotated client costs:
+GET client, GET credentials, PATCH (run marker), GET client (marker read back, the list before
+enabling), POST credential, PATCH (enable), one GET per promotion batch, GET client (before
+retiring), PATCH (disable the old, remove the marker), DELETE credential.
 """
 
 from __future__ import annotations
@@ -17,17 +20,44 @@ from __future__ import annotations
 import datetime
 import time
 
-from ansible_collections.keyops.auth0.plugins.module_utils import _credentials
+from ansible_collections.keyops.auth0.plugins.module_utils import _credentials, _marker
 from ansible_collections.keyops.auth0.plugins.module_utils._client import Auth0Error
 
 METHOD = 'private_key_jwt'
+#: The client fields the engine reads: the collection's, and client_metadata for the run marker.
+FIELDS = tuple(_credentials.CLIENT_FIELDS) + ('client_metadata',)
 
 
 def read_client(auth0, client_id):
     """(client, credentials) as Auth0 has them now: two GETs."""
-    client = auth0.get_client(client_id, fields=_credentials.CLIENT_FIELDS)
+    client = get_client(auth0, client_id)
     credentials = auth0.list_credentials(client_id)
     return client, credentials
+
+
+def get_client(auth0, client_id):
+    """The client as Auth0 has it now (the fields the engine needs): one GET."""
+    return auth0.get_client(client_id, fields=FIELDS)
+
+
+def _answer(client, answer, body):
+    """The client after a PATCH: Auth0's answer (the whole client), or the body applied to what we had."""
+    if isinstance(answer, dict) and answer.get('client_id'):
+        return answer
+    return dict(client, **body)
+
+
+def write_marker(auth0, client, value, check_mode):
+    """PATCH the run marker into client_metadata (None removes it); returns the client after."""
+    body = {'client_metadata': {_marker.KEY: value}}
+    if check_mode:
+        return client
+    return _answer(client, auth0.update_client(client['client_id'], body), body)
+
+
+def is_enabled(client, credential_id):
+    """Whether ``credential_id`` is in the client's private_key_jwt list."""
+    return bool(credential_id) and credential_id in enabled_ids(client)
 
 
 def enabled_ids(client):
@@ -36,22 +66,23 @@ def enabled_ids(client):
     return ids if method == METHOD else []
 
 
-def set_enabled(auth0, client, ids, check_mode, switch_from_secret=False):
-    """PATCH the private_key_jwt list of enabled credentials to ``ids``; returns the client after."""
+def set_enabled(auth0, client, ids, check_mode, switch_from_secret=False, release_marker=False):
+    """PATCH the private_key_jwt list of enabled credentials to ``ids`` (``client`` must be fresh: read just
+    before); with ``release_marker`` the same PATCH removes the run marker. Returns the client after."""
     body = {'client_authentication_methods': {METHOD: {'credentials': [{'id': i} for i in ids]}}}
     if switch_from_secret:
         body['token_endpoint_auth_method'] = None
-    after = dict(client, **body)
-    if not check_mode:
-        auth0.update_client(client['client_id'], body)
-    return after
+    if release_marker:
+        body['client_metadata'] = {_marker.KEY: None}
+    if check_mode:
+        return dict(client, **body)
+    return _answer(client, auth0.update_client(client['client_id'], body), body)
 
 
-def free(auth0, client, credentials, freed, check_mode, reread):
-    """Delete credentials no host uses, to make room within Auth0's caps (detached first when enabled)."""
+def free(auth0, client, credentials, freed, check_mode):
+    """Delete credentials no host uses, to make room within Auth0's caps (detached first when enabled).
+    ``client`` is fresh; each detaching PATCH starts from the answer of the previous one."""
     for entry in freed:
-        if reread and not check_mode and entry.get('enabled'):
-            client = auth0.get_client(client['client_id'], fields=_credentials.CLIENT_FIELDS)
         current = enabled_ids(client)
         if entry['id'] in current:
             client = set_enabled(auth0, client, [i for i in current if i != entry['id']], check_mode)
@@ -100,16 +131,16 @@ def verify(auth0, client_id, private_key, alg, kid, audience, attempts=4, delay=
     return reason
 
 
-def retire(auth0, client, credentials, retire_list, check_mode, reread):
-    """Disable (one PATCH for all) and delete the credentials of the previous keys; returns what was retired."""
-    if not retire_list:
-        return []
-    if reread and not check_mode:
-        client = auth0.get_client(client['client_id'], fields=_credentials.CLIENT_FIELDS)
+def retire(auth0, client, retire_list, check_mode, release_marker=False):
+    """Disable (one PATCH for all, computed from ``client``, which the caller read just before) and delete
+    the credentials of the previous keys; with ``release_marker`` that PATCH (or one of its own) also
+    removes the run marker. Returns what was retired."""
     ids = set(c['id'] for c in retire_list)
     current = enabled_ids(client)
     if ids & set(current):
-        set_enabled(auth0, client, [i for i in current if i not in ids], check_mode)
+        set_enabled(auth0, client, [i for i in current if i not in ids], check_mode, release_marker=release_marker)
+    elif release_marker:
+        write_marker(auth0, client, None, check_mode)
     done = []
     for entry in retire_list:
         if not check_mode:

@@ -15,7 +15,7 @@ from __future__ import annotations
 #: Settings that are decided once per client: every host of a client must agree on them.
 CLIENT_SETTINGS = ('key_size', 'alg', 'expires_in_days', 'name_prefix', 'force', 'rotate_before_days', 'max_age_days',
                    'allow_secret_switch', 'retire', 'keep_backups', 'verify_audience', 'serial', 'allow_partial',
-                   'reread_before_write', 'verify_host_token')
+                   'verify_host_token', 'take_over_stale_marker', 'stale_marker_minutes')
 
 
 def _names(hosts):
@@ -136,6 +136,8 @@ def host_failure(host, read):
     """Why a host of the play cannot take part, in one sentence."""
     if read.get('unreachable'):
         return 'unreachable: %s' % (read.get('msg') or 'no connection')
+    if read.get('failed') and read.get('invalid'):
+        return read.get('msg')
     if read.get('failed'):
         return 'its key files could not be read: %s' % (read.get('msg') or 'unknown error')
     return 'it failed earlier in the play'
@@ -230,14 +232,33 @@ def partial_plan(plan):
 
 def off_target(hosts, files, target_kid, mode):
     """Hosts whose own key file (its kid computed on the host) is not the target key at the asked mode,
-    or that still hold a staged key; ``files`` maps host to what the host reported after the switch."""
+    or that still hold the target key staged (not promoted); ``files`` maps host to what the host reported
+    after the switch. A staged file of another key (left by a run that lost the client's marker) is a
+    leftover the next run removes, not a reason to keep the old credential."""
     out = []
     for host in hosts:
         final = files.get(host) or {}
         key = final.get('key') or {}
-        if key.get('kid') != target_kid or str(key.get('mode')) != str(mode) or (final.get('staged') or {}).get('exists'):
+        staged = final.get('staged') or {}
+        if key.get('kid') != target_kid or str(key.get('mode')) != str(mode) or (
+                staged.get('exists') and staged.get('kid') in (target_kid, None)):
             out.append(host)
     return out
+
+
+def leftovers(action, files, target_kid):
+    """What a host that stages nothing this run must clean: None, or {'remove_staged', 'kid'}.
+
+    Temporary files of an interrupted write always go; a staged key goes unless it is the key of the
+    rotation under way (``target_kid`` of a resume). A refused client's hosts keep everything.
+    """
+    if action in ('blocked', 'failed'):
+        return None
+    staged = files.get('staged') or {}
+    remove_staged = bool(staged.get('exists')) and not (action == 'resume' and staged.get('kid') == target_kid)
+    if not remove_staged and not files.get('leftovers'):
+        return None
+    return {'remove_staged': remove_staged, 'kid': staged.get('kid') if remove_staged else None}
 
 
 OUTCOMES = ('rotated', 'resumed', 'finished', 'unchanged', 'refused', 'failed', 'would_rotate', 'would_finish')
@@ -281,6 +302,11 @@ def message(summary):
     for failure in summary.get('hosts_failed') or []:
         if '%s: %s' % (failure['host'], failure['reason']) not in said and failure['reason'] not in said:
             parts.append('Host %s failed: %s.' % (failure['host'], failure['reason'].rstrip('.')))
+    if summary.get('hosts_rolled_back'):
+        parts.append('%s previous key back.' % _hosts(summary['hosts_rolled_back'], 'got its', 'got their'))
+    for host, paths in sorted((summary.get('leftovers_removed') or {}).items()):
+        parts.append('%s on %s what an interrupted run left: %s.' % ('Would remove' if summary.get('check_mode') else 'Removed',
+                                                                    host, ', '.join(paths)))
     if summary.get('retired'):
         parts.append('Retired %s.' % ', '.join(c['id'] for c in summary['retired']))
     if summary.get('would_retire'):

@@ -137,35 +137,28 @@ def plan(params, now):
                                  'partial run) is brought to the others' % (target, ', '.join(
                                      h['host'] for h in hosts if h['live'] == target)))
     else:
-        result['reasons'] = triggers(params, hosts, current, enabled_kids, now)
-        if result['reasons']:
+        due = triggers(params, hosts, current, enabled_kids, now)
+        single = result['current_kids'][0] if len(result['current_kids']) == 1 else None
+        # Force finishes first: with every host on one enabled key and credentials of earlier keys still there,
+        # an earlier rotation is unfinished; it is finished before a new one starts (a new key now would be a
+        # third credential, stacking toward Auth0's caps), whatever credential_rotation_force says.
+        unfinished = (single in enabled_kids and all(h['live'] == single for h in hosts) and params['retire']
+                      and retirable(credentials, by_kid.get(single), hosts, result['current_kids'], params['name_prefix'])[0])
+        if due and not unfinished:
+            result['reasons'] = due
             result['action'] = 'rotate'
-        elif len(result['current_kids']) == 1:
-            target = result['current_kids'][0]
+        elif single:
+            target = single
+            if due:
+                result['reasons'].append('an earlier rotation is unfinished (credentials of earlier keys remain), so it is '
+                                         'finished first, whatever credential_rotation_force says; the next run rotates '
+                                         '(%s)' % '; '.join(due))
     result['target_kid'] = target
     target_credential = by_kid.get(target) if target else None
     result['target_credential'] = view(target_credential) if target_credential else None
 
-    held = set(h['live'] for h in hosts if h['live']) | set(h['staged'] for h in hosts if h['staged'])
-    previous = set(k for h in hosts for k in h['previous'])
-    prefix = params['name_prefix']
-    candidates = []
-    for credential in credentials:
-        kid, ident = credential.get('kid'), credential.get('id')
-        if target_credential is not None and ident == target_credential.get('id'):
-            continue
-        ours_before = kid in previous or kid in result['current_kids']
-        created_here = bool(prefix) and str(credential.get('name') or '').startswith(prefix)
-        other_method = credential.get('enabled') and credential.get('method') not in (None, METHOD)
-        if other_method or not (ours_before or created_here):
-            if kid not in held:
-                result['foreign'].append(view(credential, 'not created by this role and not a previous key of these hosts'
-                                              if not other_method else 'enabled for %s' % credential.get('method')))
-            continue
-        reason = 'previous key of these hosts' if ours_before else 'created by this role (name starts with %s)' % prefix
-        result['retire'].append(view(credential, reason))
-        if kid not in held:
-            candidates.append(credential)
+    result['retire'], result['foreign'], candidates = retirable(credentials, target_credential, hosts,
+                                                                result['current_kids'], params['name_prefix'])
 
     crowded = [name for name, host in sorted(params['hosts'].items()) if params['keep_backups'] >= 0
                and len((host or {}).get('backups') or []) > params['keep_backups']]
@@ -191,6 +184,32 @@ def plan(params, now):
     if errors:
         result['action'] = 'blocked'
     return result
+
+
+def retirable(credentials, target_credential, hosts, current_kids, prefix):
+    """(retire, foreign, candidates): the credentials of earlier keys of these hosts or made by this role (to
+    retire once every host holds the target), those of others (reported, never touched), and the retirable
+    ones no host holds (which may be freed to make room)."""
+    held = set(h['live'] for h in hosts if h['live']) | set(h['staged'] for h in hosts if h['staged'])
+    previous = set(k for h in hosts for k in h['previous'])
+    retire, foreign, candidates = [], [], []
+    for credential in credentials:
+        kid, ident = credential.get('kid'), credential.get('id')
+        if target_credential is not None and ident == target_credential.get('id'):
+            continue
+        ours_before = kid in previous or kid in current_kids
+        created_here = bool(prefix) and str(credential.get('name') or '').startswith(prefix)
+        other_method = credential.get('enabled') and credential.get('method') not in (None, METHOD)
+        if other_method or not (ours_before or created_here):
+            if kid not in held:
+                foreign.append(view(credential, 'not created by this role and not a previous key of these hosts'
+                                    if not other_method else 'enabled for %s' % credential.get('method')))
+            continue
+        reason = 'previous key of these hosts' if ours_before else 'created by this role (name starts with %s)' % prefix
+        retire.append(view(credential, reason))
+        if kid not in held:
+            candidates.append(credential)
+    return retire, foreign, candidates
 
 
 def choose_free(result, credentials, enabled, candidates, target_credential, errors):

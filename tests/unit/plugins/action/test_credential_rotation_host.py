@@ -1,14 +1,16 @@
 # Copyright: (c) 2026, keyops.auth0 contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The host steps of the credential_rotation role (action plugin credential_rotation_host): read, stage, switch.
+"""The host steps of the credential_rotation role (action plugin credential_rotation_host): read, stage, switch, rollback.
 
 The modules the plugin runs on the host are faked: each test gives their answers in order and checks what was asked.
+Auth0 (the check before each promotion batch) is faked by declared calls.
 """
 
 from __future__ import annotations
 
 import base64
 import json
+import os
 from unittest.mock import MagicMock
 
 import pytest
@@ -16,7 +18,7 @@ from ansible.errors import AnsibleActionFail
 from ansible.playbook.play_context import PlayContext
 
 from ansible_collections.keyops.auth0.plugins.action import credential_rotation_host as host_step
-from ansible_collections.keyops.auth0.tests.unit.utils import CLIENT, DOMAIN
+from ansible_collections.keyops.auth0.tests.unit.utils import CLIENT, CLIENT_PATH, DOMAIN, client_with
 
 KEY_FILE = 'keyops.auth0.credential_key_file'
 COMMAND = 'ansible.legacy.command'
@@ -33,7 +35,10 @@ ROLE_DEFAULTS = {
     'metadata': True, 'metadata_path': '', 'metadata_mode': '0644', 'keep_backups': 3, 'serial': 0, 'throttle': 0,
     'reload_command': '', 'notify': [], 'health_check_command': '', 'health_check_url': '', 'health_check_retries': 5,
     'health_check_delay': 2, 'rollback_on_failure': True, 'verify_audience': '', 'verify_host_token': False, 'retire': True,
-    'auth0_token': '', 'reread_before_write': False, 'allow_partial': False}
+    'auth0_token': '', 'allow_partial': False, 'replace_unusable_key': False, 'stale_marker_minutes': 120,
+    'take_over_stale_marker': False}
+FIELDS = {'fields': 'client_id,name,client_authentication_methods,token_endpoint_auth_method,client_metadata',
+          'include_fields': 'true'}
 
 
 def key_files(live=OLD_KID, staged=None, metadata=None):
@@ -45,11 +50,13 @@ def plan(action='rotate', batches=None, coordination=None, keys=None, error=None
     """The plan of one client (CLIENT) over ``batches`` ({host: batch}), as the plan step registers it."""
     batches = batches or {'web1': 0}
     entry = {'client_id': CLIENT, 'action': action, 'target_kid': NEW_KID, 'batches': batches, 'read_back': None,
-             'target_credential': None, 'current_credentials': [{'id': 'cred_old', 'kid': OLD_KID, 'alg': 'RS384'}]}
+             'target_credential': None, 'current_credentials': [{'id': 'cred_old', 'kid': OLD_KID, 'alg': 'RS384'}],
+             'alive': list(batches)}
     entry.update(client)
-    return {'clients': {CLIENT: entry}, 'keys': keys or {}, 'coordination': coordination,
-            'connection': {'auth0_domain': DOMAIN, 'auth0_ca_path': None},
-            'hosts': dict((h, {'client_id': CLIENT, 'action': action, 'batch': b, 'error': error,
+    return {'clients': {CLIENT: entry}, 'keys': keys or {}, 'coordination': coordination, 'token': 'mgmt-token',
+            'connection': {'auth0_domain': DOMAIN, 'auth0_ca_path': None, 'validate_certs': True, 'timeout': 30.0,
+                           'retries': 5},
+            'hosts': dict((h, {'client_id': CLIENT, 'action': action, 'batch': b, 'error': error, 'clean': None,
                                'stage': action == 'rotate' if stage is None else stage}) for h, b in batches.items())}
 
 
@@ -86,6 +93,20 @@ class Host:
 
 
 @pytest.fixture
+def api(api, monkeypatch):
+    """The conftest fake, serving the Auth0Client of the check before a promotion batch."""
+    monkeypatch.setattr(host_step.ActionModule, 'client_options', {'transport': api.transport, 'sleep': api.sleeps.append})
+    yield api
+
+
+def batch_check(api, enabled=('cred_old', 'cred_new'), status=200, body=None):
+    """The one GET of the client before a promotion batch, with the plan's management token."""
+    def check(request):
+        assert request.headers['authorization'] == 'Bearer mgmt-token'
+    api.expect('GET', CLIENT_PATH, status, body if body is not None else client_with(list(enabled)), params=FIELDS, check=check)
+
+
+@pytest.fixture
 def slept(monkeypatch):
     """time.sleep of the plugin, recorded (no real wait)."""
     calls = []
@@ -111,6 +132,127 @@ def test_read_returns_the_host_settings_and_its_key_files():
     assert result['settings'] == expected, 'the host\'s own variables, through the templar'
 
 
+# -- read: what cannot work is refused before the first change anywhere ---------------------------------
+
+MUST_BE_0 = '; it must be 0 or more.'
+
+
+@pytest.mark.parametrize('given, message', [
+    ({'keep_backups': -1}, 'credential_rotation_keep_backups on web1 is -1; it must be 0 or more (the number of previous '
+                           'keys kept beside the live one).'),
+    ({'key_size': 1024}, 'credential_rotation_key_size on web1 is 1024; it must be from 2048 to 4096.'),
+    ({'key_size': '8192'}, 'credential_rotation_key_size on web1 is 8192; it must be from 2048 to 4096.'),
+    ({'expires_in_days': -1}, 'credential_rotation_expires_in_days on web1 is -1' + MUST_BE_0),
+    ({'rotate_before_days': -5}, 'credential_rotation_rotate_before_days on web1 is -5' + MUST_BE_0),
+    ({'max_age_days': -1}, 'credential_rotation_max_age_days on web1 is -1' + MUST_BE_0),
+    ({'serial': -1}, 'credential_rotation_serial on web1 is -1' + MUST_BE_0),
+    ({'health_check_retries': -1}, 'credential_rotation_health_check_retries on web1 is -1' + MUST_BE_0),
+    ({'health_check_delay': -2}, 'credential_rotation_health_check_delay on web1 is -2' + MUST_BE_0),
+    ({'stale_marker_minutes': 0}, 'credential_rotation_stale_marker_minutes on web1 is 0; it must be 1 or more.'),
+    ({'alg': 'HS256'}, "credential_rotation_alg on web1 is 'HS256'; Auth0 accepts RS256, RS384, PS256 for Private Key JWT "
+                       "credentials."),
+    ({'key_mode': 'u=rw'}, 'credential_rotation_key_mode on web1 must be an octal file mode such as "0600" (quote it in '
+                           'YAML), not \'u=rw\'.'),
+    ({'metadata_mode': '0o644'}, 'credential_rotation_metadata_mode on web1 must be an octal file mode such as "0600" '
+                                 '(quote it in YAML), not \'0o644\'.'),
+    ({'credential_name': 'keyops-rotation-' + 'x' * 113}, 'credential_rotation_credential_name on web1 is 129 characters '
+                                                          'long; Auth0 allows at most 128. Shorten it (or '
+                                                          'credential_rotation_name_prefix).'),
+    ({'staged_suffix': ''}, 'credential_rotation_staged_suffix on web1 is empty: the new key would be written over the live '
+                            'key before Auth0 knows it. Leave it unset (.next) or give a suffix.'),
+    ({'staged_suffix': '/../next'}, 'credential_rotation_staged_suffix on web1 contains "/": the staged key must sit beside '
+                                    'the live key (same directory), so that promotion is one atomic rename. Give a suffix '
+                                    'such as .next.'),
+    ({'key_path': 'etc/app/key.pem'}, "credential_rotation_key_path on web1 is 'etc/app/key.pem', a relative path; give the "
+                                      "absolute path of the key file the application reads."),
+    ({'metadata_path': KEY_PATH}, 'credential_rotation_metadata_path on web1 is /etc/app/key.pem, the path of the live key: '
+                                  'the metadata would overwrite the private key. Leave it unset (the key path + .json) or '
+                                  'give another file.'),
+    ({'metadata_path': '/etc/app/./key.pem.next'}, 'credential_rotation_metadata_path on web1 is /etc/app/./key.pem.next, the '
+                                                   'path of the staged key: the metadata would overwrite the private key. '
+                                                   'Leave it unset (the key path + .json) or give another file.'),
+])
+def test_read_refuses_a_setting_that_cannot_work_before_touching_the_host(given, message):
+    host = Host(**given)
+    result = host.run('read')
+    assert result['failed'] is True and result['invalid'] is True
+    assert result['msg'] == message
+    assert result['settings']['client_id'] == CLIENT
+    assert host.calls == [], 'not even a read'
+
+
+def test_read_names_every_setting_that_cannot_work_at_once():
+    result = Host('db7', key_size=512, alg='ES256').run('read')
+    assert result['msg'] == ("credential_rotation_key_size on db7 is 512; it must be from 2048 to 4096. credential_rotation_alg "
+                             "on db7 is 'ES256'; Auth0 accepts RS256, RS384, PS256 for Private Key JWT credentials.")
+
+
+@pytest.mark.parametrize('given', [
+    {'key_size': 2048, 'keep_backups': 0, 'stale_marker_minutes': 1, 'alg': 'PS256', 'key_mode': '640', 'metadata_mode': 420},
+    {'key_size': 4096, 'expires_in_days': 0, 'alg': 'RS384', 'credential_name': 'k' * 128, 'staged_suffix': '.new',
+     'metadata_path': '/var/lib/app/key.json'},
+])
+def test_read_accepts_the_limits_themselves(given):
+    host = Host(**given)
+    result = host.run('read', [read_answer()])
+    assert 'failed' not in result and len(host.calls) == 1
+
+
+def read_answer(**extra):
+    """What credential_key_file state=read reports on a host whose files the rotation can handle."""
+    out = dict(key_files(), changed=False, removed=[], leftovers=[], metadata_symlink=None,
+               directory={'path': '/etc/app', 'exists': True, 'writable': True})
+    out.update(extra)
+    return out
+
+
+UNUSABLE = ('/etc/app/key.pem on web1 holds %s, not a private key the rotation can replace: Auth0 accepts unencrypted RSA '
+            'keys (2048 to 4096 bits) for RS256, RS384 and PS256. Correct credential_rotation_key_path, or set '
+            'credential_rotation_replace_unusable_key: true to replace the file (it is kept as a backup).')
+
+
+@pytest.mark.parametrize('extra, message', [
+    ({'directory': {'path': '/etc/app', 'exists': False, 'writable': False}},
+     'The directory /etc/app of credential_rotation_key_path does not exist on web1; create it (where the application reads '
+     'its key) or correct the path.'),
+    ({'directory': {'path': '/etc/app', 'exists': True, 'writable': False}},
+     'The directory /etc/app of credential_rotation_key_path is not writable on web1 by the connection user; run the role '
+     'with become, or give that user write access.'),
+    ({'key': {'path': KEY_PATH, 'exists': True, 'kid': OLD_KID, 'usable': True, 'symlink': '/srv/keys/app.pem'}},
+     '/etc/app/key.pem on web1 is a symbolic link to /srv/keys/app.pem; the rotation replaces files with an atomic rename, '
+     'which would replace the link and leave /srv/keys/app.pem with the old key. Set credential_rotation_key_path to the '
+     'file the link points to.'),
+    ({'staged': {'path': KEY_PATH + '.next', 'exists': False, 'kid': None, 'symlink': '/srv/keys/app.next'}},
+     '/etc/app/key.pem.next on web1 is a symbolic link to /srv/keys/app.next; the rotation replaces files with an atomic '
+     'rename, which would replace the link and leave /srv/keys/app.next with the old key. Remove the link (the staged '
+     'key is written there), or choose another credential_rotation_staged_suffix.'),
+    ({'metadata_symlink': '/srv/keys/app.json'},
+     '/etc/app/key.pem.json on web1 is a symbolic link to /srv/keys/app.json; set credential_rotation_metadata_path to the '
+     'file itself.'),
+    ({'key': {'path': KEY_PATH, 'exists': True, 'kid': None, 'usable': False, 'found': 'an EC private key'}},
+     UNUSABLE % 'an EC private key'),
+    ({'key': {'path': KEY_PATH, 'exists': True, 'kid': None, 'error': 'A PEM private key is needed.'}},
+     UNUSABLE % 'something else (A PEM private key is needed.)'),
+])
+def test_read_refuses_key_files_the_rotation_cannot_handle(extra, message):
+    host = Host()
+    result = host.run('read', [read_answer(**extra)])
+    assert host.calls == [(KEY_FILE, dict(PATHS, state='read'))]
+    assert result['failed'] is True and result['invalid'] is True
+    assert result['msg'] == message
+    assert result['settings']['client_id'] == CLIENT and 'files' in result
+
+
+@pytest.mark.parametrize('settings, key', [
+    ({'replace_unusable_key': True}, {'path': KEY_PATH, 'exists': True, 'kid': None, 'usable': False, 'found': 'a certificate'}),
+    ({}, {'path': KEY_PATH, 'exists': False, 'kid': None, 'usable': False}),  # a new host: no key yet
+    ({}, {'path': KEY_PATH, 'exists': True, 'kid': OLD_KID}),  # an older module: no usable field
+])
+def test_read_accepts_a_missing_key_and_an_unusable_one_it_may_replace(settings, key):
+    result = Host(**settings).run('read', [read_answer(key=key)])
+    assert 'failed' not in result and result['files']['key'] == key
+
+
 @pytest.mark.parametrize('given, expected', [
     ({'force': 'yes', 'key_size': '4096', 'retire': 'false'}, {'force': True, 'key_size': 4096, 'retire': False}),
     ({'key_mode': 384}, {'key_mode': '0600'}),  # YAML reads an unquoted 0600 as 384
@@ -127,7 +269,7 @@ def test_read_settings_have_the_types_the_plan_compares(given, expected):
 def test_read_a_setting_of_the_wrong_type_fails_the_host(given, message):
     host = Host(**given)
     result = host.run('read')
-    assert result == {'failed': True, 'msg': message, 'settings': {'client_id': CLIENT}}
+    assert result == {'failed': True, 'invalid': True, 'msg': message, 'settings': {'client_id': CLIENT}}
     assert host.calls == []
 
 
@@ -196,7 +338,7 @@ def test_stage_writes_the_new_key_beside_the_live_one_and_never_returns_it(keys)
     answer = dict(key_files(staged=new['kid']), changed=True, invocation={'module_args': {'private_key': 'VALUE_SPECIFIED_IN_NO_LOG_PARAMETER'}})
     result = host.run('stage', [answer])
     assert host.calls == [(KEY_FILE, dict(PATHS, state='staged', private_key=new['private'], kid=new['kid'], mode='0640',
-                                          owner='app', group='app'))]
+                                          replace_unusable=False, owner='app', group='app'))]
     assert result['changed'] is True and result['staged_kid'] == new['kid']
     assert result['files']['staged'] == {'exists': True, 'kid': new['kid']}
     text = json.dumps(result)
@@ -243,7 +385,7 @@ def test_stage_a_resumed_rotation_stages_the_key_read_back_on_another_host(keys)
     host = resume_plan(keys, base64.b64encode(keys['one']['private'].encode()).decode())
     result = host.run('stage', [dict(key_files(staged=keys['one']['kid']), changed=True)])
     assert host.calls == [(KEY_FILE, dict(PATHS, state='staged', private_key=keys['one']['private'], kid=keys['one']['kid'],
-                                          mode='0600'))]
+                                          mode='0600', replace_unusable=False))]
     assert result['staged_kid'] == keys['one']['kid'] and keys['one']['private'] not in json.dumps(result)
 
 
@@ -274,7 +416,7 @@ def switching(tmp_path=None, name='web1', batches=None, enable=None, read=None, 
 
 
 PROMOTED = dict(key_files(NEW_KID), changed=True, backups=[{'path': KEY_PATH + '.2026', 'kid': OLD_KID}], previous_kid=OLD_KID)
-PROMOTE_ARGS = dict(PATHS, state='promoted', kid=NEW_KID, mode='0600', metadata_mode='0644', keep_backups=3,
+PROMOTE_ARGS = dict(PATHS, state='promoted', kid=NEW_KID, mode='0600', replace_unusable=False, metadata_mode='0644', keep_backups=3,
                     metadata={'client_id': CLIENT, 'kid': NEW_KID, 'alg': 'RS256', 'credential_id': 'cred_new', 'previous_kid': OLD_KID})
 
 
@@ -291,10 +433,12 @@ def test_switch_nothing_for_a_client_that_is_not_rotated(the_plan):
     assert host.calls == []
 
 
-def test_switch_promotes_reloads_and_checks_health(tmp_path):
+def test_switch_promotes_reloads_and_checks_health(api, tmp_path):
     host = switching(tmp_path, reload_command='systemctl reload app', health_check_command=['/usr/bin/check', '--quick'],
                      health_check_url='https://localhost:8443/health')
+    batch_check(api)
     result = host.run('switch', [PROMOTED, {'rc': 0, 'changed': True}, {'rc': 0}, {'status': 200}])
+    api.done()
     assert host.calls == [(KEY_FILE, PROMOTE_ARGS), (COMMAND, {'_raw_params': 'systemctl reload app'}),
                           (COMMAND, {'argv': ['/usr/bin/check', '--quick']}),
                           ('ansible.legacy.uri', {'url': 'https://localhost:8443/health'})]
@@ -303,10 +447,12 @@ def test_switch_promotes_reloads_and_checks_health(tmp_path):
     assert record(tmp_path, 'web1') == {'status': 'ok'}, 'the later batches may go on'
 
 
-def test_switch_promotion_options_follow_the_settings(tmp_path):
+def test_switch_promotion_options_follow_the_settings(api, tmp_path):
     host = switching(tmp_path, metadata=False, keep_backups=-1, key_owner='app', key_group='www', key_mode='0640')
+    batch_check(api)
     host.run('switch', [dict(PROMOTED, changed=False)])
-    assert host.calls == [(KEY_FILE, dict(PATHS, state='promoted', kid=NEW_KID, mode='0640', owner='app', group='www'))]
+    assert host.calls == [(KEY_FILE, dict(PATHS, state='promoted', kid=NEW_KID, mode='0640', replace_unusable=False,
+                                          owner='app', group='www'))]
 
 
 def test_switch_metadata_keeps_the_previous_kid_when_the_host_already_holds_the_new_key():
@@ -326,8 +472,9 @@ def test_switch_a_client_whose_enable_step_failed_fails_the_host():
     assert host.calls == []
 
 
-def test_switch_waits_for_the_earlier_batches_of_its_client(tmp_path, monkeypatch):
+def test_switch_waits_for_the_earlier_batches_of_its_client(api, tmp_path, monkeypatch):
     host = switching(tmp_path, name='web2', batches={'web1': 0, 'web2': 1, 'web3': 1})
+    batch_check(api)  # web2 is the first host of its batch: it asks, once web1 switched
     slept = []
 
     def web1_finishes(seconds):
@@ -377,9 +524,10 @@ def test_switch_without_coordination_does_not_wait(slept):
      {'client_id': CLIENT, 'kid': OLD_KID, 'alg': 'RS256', 'credential_id': 'cred_old', 'previous_kid': 'kid_older_00000001'}),
     (None, {'client_id': CLIENT, 'kid': OLD_KID, 'alg': 'RS384', 'credential_id': 'cred_old', 'previous_kid': None}),
 ])
-def test_switch_a_failed_health_check_puts_the_previous_key_back(tmp_path, slept, metadata, previous):
+def test_switch_a_failed_health_check_puts_the_previous_key_back(api, tmp_path, slept, metadata, previous):
     host = switching(tmp_path, read=key_files(metadata=metadata), reload_command='systemctl reload app',
                      health_check_command='curl -fsS http://localhost/health', health_check_retries=2, health_check_delay=3)
+    batch_check(api)
     unhealthy = {'rc': 7, 'stderr': 'connection refused\n', 'failed': True}
     result = host.run('switch', [PROMOTED, {'rc': 0}, unhealthy, unhealthy, unhealthy, {'changed': True}, {'rc': 0}])
     assert result['failed'] is True and result['changed'] is True
@@ -456,8 +604,9 @@ def test_switch_token_check_without_ca_path_or_audience():
                                 'auth0_domain': DOMAIN}
 
 
-def test_switch_a_failed_promotion_fails_the_host_and_stops_the_later_batches(tmp_path):
+def test_switch_a_failed_promotion_fails_the_host_and_stops_the_later_batches(api, tmp_path):
     host = switching(tmp_path, reload_command='systemctl reload app')
+    batch_check(api)
     result = host.run('switch', [{'failed': True, 'msg': 'no staged key with kid %s' % NEW_KID}])
     assert result == {'failed': True, 'msg': 'Switching web1 to the key %s failed at the promotion: no staged key with kid %s'
                       % (NEW_KID, NEW_KID)}
@@ -465,8 +614,9 @@ def test_switch_a_failed_promotion_fails_the_host_and_stops_the_later_batches(tm
     assert record(tmp_path, 'web1') == {'status': 'failed'}
 
 
-def test_switch_an_unexpected_error_still_records_the_failure(tmp_path):
+def test_switch_an_unexpected_error_still_records_the_failure(api, tmp_path):
     host = switching(tmp_path)
+    batch_check(api)
     with pytest.raises(AnsibleActionFail, match='Switching web1 failed: connection lost'):
         host.run('switch', [ConnectionError('connection lost')])
     assert record(tmp_path, 'web1') == {'status': 'failed'}
@@ -520,3 +670,248 @@ def test_failure_text_reads_the_message_of_a_structured_exception():
 
     assert host_step.failure_text({'failed': True, 'msg': None, 'exception': Captured()}) == "[Errno 21] Is a directory: '/etc/app'"
     assert host_step.failure_text({'failed': True, 'msg': 'MODULE FAILURE', 'module_stderr': 'a\nlast line\n'}) == 'last line'
+
+
+# -- stage: what an interrupted run left ------------------------------------------------------------------
+
+LOST_KID = 'kid_lost_000000001'
+TEMP = '/etc/app/.key.pem.next.x8d2k1.tmp'
+
+
+def cleaning(clean, action='none'):
+    host = Host()
+    host.vars[host_step.PLAN] = plan(action, stage=False)
+    host.vars[host_step.PLAN]['hosts']['web1']['clean'] = clean
+    return host
+
+
+def test_stage_removes_what_an_interrupted_run_left_on_a_host_that_stages_nothing():
+    host = cleaning({'remove_staged': True, 'kid': LOST_KID}, action='finish')
+    answer = dict(key_files(), changed=True, removed=[KEY_PATH + '.next', TEMP], leftovers=[])
+    result = host.run('stage', [answer])
+    assert host.calls == [(KEY_FILE, dict(PATHS, state='cleaned', remove_staged=True, kid=LOST_KID))], \
+        'the staged key only if it still is the one the plan saw'
+    assert result['changed'] is True and result['cleaned'] == [KEY_PATH + '.next', TEMP]
+    assert result['msg'] == 'Removed what an interrupted run left: %s.next, %s.' % (KEY_PATH, TEMP)
+
+
+@pytest.mark.parametrize('check, removed, msg', [
+    (False, [], 'Nothing to clean.'),
+    (True, [TEMP], 'Would remove what an interrupted run left: %s.' % TEMP),
+])
+def test_stage_cleans_temporary_files_only_when_the_staged_key_is_not_to_go(check, removed, msg):
+    host = cleaning({'remove_staged': False, 'kid': None}, action='resume')
+    result = host.run('stage', [dict(key_files(), changed=bool(removed), removed=removed)], check=check)
+    assert host.calls == [(KEY_FILE, dict(PATHS, state='cleaned', remove_staged=False))]
+    assert result['msg'] == msg and result['cleaned'] == removed
+
+
+def test_stage_a_failed_clean_fails_the_host():
+    host = cleaning({'remove_staged': True, 'kid': LOST_KID})
+    result = host.run('stage', [{'failed': True, 'msg': 'Permission denied'}])
+    assert result == {'failed': True, 'msg': 'Removing what an interrupted run left on web1 failed: Permission denied'}
+
+
+# -- switch: the check before each promotion batch -----------------------------------------------------------
+
+GONE = ('the new credential cred_new of client %s is no longer enabled in Auth0 (deleted or disabled by someone else after '
+        'it was verified).' % CLIENT)
+
+
+def test_switch_a_credential_gone_before_a_batch_switches_no_host_and_stops_the_later_batches(api, tmp_path, slept):
+    batches = {'web1': 0, 'web2': 0, 'web3': 1}
+    batch_check(api, enabled=('cred_old',))  # cred_new was disabled after the enable step verified it
+    web1 = switching(tmp_path, batches=batches)
+    cleaned = dict(key_files(), changed=True, removed=[KEY_PATH + '.next'])
+    result = web1.run('switch', [cleaned])
+    api.done()
+    assert result == {'failed': True, 'credential_gone': True,
+                      'msg': 'Not switched: %s Hosts of earlier batches get their previous key back; nothing is retired.' % GONE}
+    discard = (KEY_FILE, dict(PATHS, state='cleaned', remove_staged=True, kid=NEW_KID))
+    assert web1.calls == [discard], 'no promotion; the staged copy of the gone key goes'
+    assert record(tmp_path, 'web1') == {'status': 'failed'}
+    # web2, of the same batch, takes web1's answer: no second GET
+    web2 = switching(tmp_path, name='web2', batches=batches)
+    assert web2.run('switch', [cleaned]) == result
+    assert web2.calls == [discard] and len(api.requests) == 1
+    # web3, of the next batch, does not start
+    web3 = switching(tmp_path, name='web3', batches=batches)
+    with pytest.raises(AnsibleActionFail, match='Not switched: host web1 of client %s failed in an earlier batch' % CLIENT):
+        web3.run('switch')
+    assert web3.calls == [] and len(api.requests) == 1
+
+
+def test_switch_a_credential_still_enabled_is_promoted_with_one_get_per_batch(api, tmp_path):
+    batches = {'web1': 0, 'web2': 0}
+    batch_check(api)
+    web1 = switching(tmp_path, batches=batches)
+    assert web1.run('switch', [dict(PROMOTED, changed=False)])['kid'] == NEW_KID
+    web2 = switching(tmp_path, name='web2', batches=batches)
+    assert web2.run('switch', [dict(PROMOTED, changed=False)])['kid'] == NEW_KID
+    api.done()
+    assert len(api.requests) == 1
+    assert [c[1]['state'] for c in web1.calls + web2.calls] == ['promoted', 'promoted']
+
+
+def test_switch_a_host_of_a_batch_waits_for_the_answer_of_its_first_host(api, tmp_path, monkeypatch):
+    """web2 reaches the check before web1, the first host of their batch: it waits for web1's answer."""
+    batches = {'web1': 0, 'web2': 0}
+    batch_check(api)
+    web1 = switching(tmp_path, batches=batches)
+    web2 = switching(tmp_path, name='web2', batches=batches)
+    waited = []
+
+    def web1_runs(seconds):
+        waited.append(seconds)
+        assert web1.run('switch', [dict(PROMOTED, changed=False)])['kid'] == NEW_KID
+
+    monkeypatch.setattr(host_step.time, 'sleep', web1_runs)
+    assert web2.run('switch', [dict(PROMOTED, changed=False)])['kid'] == NEW_KID
+    api.done()
+    assert waited == [0.1] and len(api.requests) == 1
+
+
+def test_switch_the_credential_checked_is_the_plan_s_when_the_enable_step_names_none(api, tmp_path):
+    """A resumed rotation whose credential Auth0 had already: the plan's target credential."""
+    batch_check(api, enabled=('cred_old', 'cred_plan'))
+    host = switching(tmp_path, enable={'verified': True, 'credential': {}})
+    host.vars[host_step.PLAN]['clients'][CLIENT]['target_credential'] = {'id': 'cred_plan', 'kid': NEW_KID}
+    assert 'failed' not in host.run('switch', [dict(PROMOTED, changed=False)])
+    api.done()
+
+
+def test_switch_a_check_auth0_does_not_answer_switches_no_host_and_rolls_nothing_back(api, tmp_path):
+    """The plan's connection settings apply: retries 0, so one GET. Not knowing is not "gone": the later batches stop,
+    the hosts switched so far keep the new key (still enabled, as far as anyone knows) and the next run resumes."""
+    batch_check(api, status=503, body={'statusCode': 503, 'error': 'Service Unavailable', 'message': 'down'})
+    host = switching(tmp_path)
+    host.vars[host_step.PLAN]['connection']['retries'] = 0
+    result = host.run('switch')
+    api.done()
+    assert result['failed'] is True and 'credential_gone' not in result
+    assert result['msg'].startswith('Not switched: whether the new credential cred_new of client %s is still enabled could '
+                                    'not be read (' % CLIENT)
+    assert result['msg'].endswith('down). The later batches stop and nothing is retired; the next run resumes.')
+    assert host.calls == [], 'the staged key stays for the next run'
+    assert record(tmp_path, 'web1') == {'status': 'failed'}
+
+
+def test_switch_a_host_whose_batch_check_never_answers_is_not_switched(api, tmp_path, slept, monkeypatch):
+    monkeypatch.setattr(host_step, 'BATCH_WAIT', 0.0)
+    host = switching(tmp_path, name='web2', batches={'web1': 0, 'web2': 0})
+    result = host.run('switch')
+    assert result == {'failed': True, 'msg': 'Not switched: the check of batch 1 (by web1) did not answer. The later batches '
+                                             'stop and nothing is retired; the next run resumes.'}
+    assert host.calls == [] and api.requests == []
+    assert record(tmp_path, 'web2') == {'status': 'failed'}
+
+
+def test_switch_in_check_mode_asks_auth0_nothing(api, tmp_path):
+    host = switching(tmp_path)
+    assert host.run('switch', [PROMOTED], check=True)['kid'] == NEW_KID
+    assert api.requests == [] and not [n for n in os.listdir(str(tmp_path)) if n.startswith('check-')]
+
+
+# -- switch: a staged file of another key ------------------------------------------------------------------
+
+NEITHER = 'Neither the live key (kid %s) nor the staged key (kid %s) has kid %s; nothing was changed.' % (OLD_KID, LOST_KID, NEW_KID)
+
+
+def restaging(keys):
+    host = switching(metadata=False, keep_backups=-1)
+    host.vars[host_step.PLAN]['keys'] = {CLIENT: {'private_key': keys['one']['private'], 'kid': NEW_KID}}
+    return host
+
+
+def test_switch_stages_again_when_another_run_staged_over_the_new_key(keys):
+    host = restaging(keys)
+    result = host.run('switch', [{'failed': True, 'msg': NEITHER}, dict(key_files(staged=NEW_KID), changed=True),
+                                 dict(PROMOTED, changed=False)])
+    promote = (KEY_FILE, dict(PATHS, state='promoted', kid=NEW_KID, mode='0600', replace_unusable=False))
+    assert host.calls == [promote, (KEY_FILE, dict(PATHS, state='staged', private_key=keys['one']['private'], kid=NEW_KID,
+                                                   mode='0600', replace_unusable=False)), promote]
+    assert 'failed' not in result and result['kid'] == NEW_KID
+
+
+def test_switch_stages_again_only_once(keys):
+    host = restaging(keys)
+    result = host.run('switch', [{'failed': True, 'msg': NEITHER}, dict(key_files(staged=NEW_KID), changed=True),
+                                 {'failed': True, 'msg': NEITHER}])
+    assert len(host.calls) == 3
+    assert result == {'failed': True, 'msg': 'Switching web1 to the key %s failed at the promotion: %s' % (NEW_KID, NEITHER)}
+
+
+def test_switch_a_failed_staging_again_is_not_followed_by_a_promotion(keys):
+    host = restaging(keys)
+    result = host.run('switch', [{'failed': True, 'msg': NEITHER}, {'failed': True, 'msg': 'No space left on device'}])
+    assert [c[1]['state'] for c in host.calls] == ['promoted', 'staged']
+    assert result['msg'] == 'Switching web1 to the key %s failed at the promotion: %s' % (NEW_KID, NEITHER)
+
+
+# -- rollback ----------------------------------------------------------------------------------------------
+
+PREVIOUS = {'client_id': CLIENT, 'kid': OLD_KID, 'alg': 'RS384', 'credential_id': 'cred_old', 'previous_kid': None}
+
+
+def rolling_back(retired=None, switched=None, **settings):
+    """A host after a retirement that found the new credential gone (rollback), its switch having reported ``switched``."""
+    host = switching(**settings)
+    host.vars[host_step.RETIRE] = {'clients': {CLIENT: retired if retired is not None else {
+        'error': 'The credential cred_new ... is no longer enabled in Auth0', 'retired': [], 'rollback': True}}}
+    host.vars[host_step.SWITCH] = switched if switched is not None else {'changed': True, 'kid': NEW_KID,
+                                                                         'files': key_files(NEW_KID)}
+    return host
+
+
+def test_rollback_puts_the_previous_key_back_and_reloads():
+    host = rolling_back(reload_command='systemctl reload app')
+    result = host.run('rollback', [{'changed': True, 'msg': 'Restored'}, {'rc': 0},
+                                   dict(key_files(staged=NEW_KID), changed=True, removed=[KEY_PATH + '.next'])])
+    assert host.calls == [(KEY_FILE, dict(PATHS, state='restored', kid=NEW_KID, metadata=PREVIOUS, metadata_mode='0644')),
+                          (COMMAND, {'_raw_params': 'systemctl reload app'}),
+                          (KEY_FILE, dict(PATHS, state='cleaned', remove_staged=True, kid=NEW_KID))]
+    assert result == {'changed': True, 'restored': True,
+                      'msg': 'The previous key of web1 was put back; the key %s, whose credential is gone, was discarded.'
+                             % NEW_KID}
+
+
+@pytest.mark.parametrize('retired, switched', [
+    ({'error': 'Hosts web2 failed', 'retired': []}, None),  # the new credential is fine: nothing to undo
+    ({'retired': [{'id': 'cred_old'}]}, None),
+    ({'rollback': False, 'error': 'finish: the current credential is gone', 'retired': []}, None),
+])
+def test_rollback_nothing_unless_the_retirement_asked_for_it(retired, switched):
+    host = rolling_back(retired=retired, switched=switched)
+    assert host.run('rollback') == {'changed': False, 'restored': False, 'msg': 'Nothing to roll back.'}
+    assert host.calls == []
+
+
+def test_rollback_nothing_for_a_host_of_no_client_of_the_plan():
+    host = rolling_back()
+    host.vars[host_step.PLAN] = {}
+    assert host.run('rollback') == {'changed': False, 'restored': False, 'msg': 'Nothing to roll back.'}
+    assert host.calls == []
+
+
+@pytest.mark.parametrize('switched', [
+    {'failed': True, 'credential_gone': True, 'msg': 'Not switched: ...'},
+    {'failed': True, 'msg': 'Switching web1 ... failed at the health check (the previous key was put back)',
+     'files': key_files(OLD_KID)},
+])
+def test_rollback_a_host_that_did_not_switch_keeps_its_key(switched):
+    host = rolling_back(switched=switched)
+    assert host.run('rollback') == {'changed': False, 'restored': False, 'msg': 'This host did not switch to %s.' % NEW_KID}
+    assert host.calls == []
+
+
+@pytest.mark.parametrize('settings, answers, calls', [
+    ({'rollback_on_failure': False}, [], 0),
+    ({}, [{'failed': True, 'msg': 'no backup of the previous key'}], 1),
+])
+def test_rollback_that_cannot_put_the_key_back_fails_the_host_and_says_what_to_do(settings, answers, calls):
+    host = rolling_back(**settings)
+    result = host.run('rollback', answers)
+    assert result == {'failed': True, 'restored': False,
+                      'msg': 'The previous key of web1 could not be put back (no backup, or rollback_on_failure is false); it '
+                             'holds the key %s, whose credential is gone: rotate again.' % NEW_KID}
+    assert len(host.calls) == calls

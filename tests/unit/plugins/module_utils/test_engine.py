@@ -10,14 +10,16 @@ import json
 
 import pytest
 
-from ansible_collections.keyops.auth0.plugins.module_utils import _engine
+from ansible_collections.keyops.auth0.plugins.module_utils import _engine, _marker
 from ansible_collections.keyops.auth0.plugins.module_utils._client import Auth0Client, Auth0Error
-from ansible_collections.keyops.auth0.plugins.module_utils._credentials import CLIENT_FIELDS, describe_client
+from ansible_collections.keyops.auth0.plugins.module_utils._credentials import describe_client
 from ansible_collections.keyops.auth0.tests.unit.utils import CLIENT, CLIENT_PATH, CREDS_PATH, DOMAIN, Api, client_with, credential
 
 OLD = credential('cred_old', 'kid_old_0000000001', name='keyops-rotation-20250101T000000Z')
 PREV = credential('cred_prev', 'kid_prev_000000001', name='keyops-rotation-20240101T000000Z')
-FIELDS = {'fields': ','.join(CLIENT_FIELDS), 'include_fields': 'true'}
+FIELDS = {'fields': 'client_id,name,client_authentication_methods,token_endpoint_auth_method,client_metadata',
+          'include_fields': 'true'}
+MARKER = _marker.make('0123456789abcdef', '2026-06-01T00:00:00Z', 'controller-1', 4242)
 INVALID_CLIENT = {'error': 'invalid_client', 'error_description': 'Invalid client assertion signature'}
 ACCESS_DENIED = {'error': 'access_denied', 'error_description': 'Client has not been granted scopes'}
 NOT_FOUND = {'statusCode': 404, 'error': 'Not Found', 'message': 'The credential does not exist'}
@@ -38,14 +40,55 @@ def body_is(expected):
 
 
 def test_read_client_asks_only_the_fields_it_uses():
-    api = Api().expect('GET', CLIENT_PATH, body=client_with(['cred_old']), params=FIELDS)
+    api = Api().expect('GET', CLIENT_PATH, body=dict(client_with(['cred_old']), client_metadata={_marker.KEY: MARKER}),
+                       params=FIELDS)
     api.expect('GET', CREDS_PATH, body=[OLD])
     client, credentials = _engine.read_client(make(api), CLIENT)
     assert client['client_id'] == CLIENT and credentials == [OLD]
+    assert client['client_metadata'] == {_marker.KEY: MARKER}, 'the run marker is read with the client'
     described = describe_client(client, credentials)
     assert described['authentication_method'] == 'private_key_jwt'
     assert [(c['id'], c['enabled']) for c in described['credentials']] == [('cred_old', True)]
     api.done()
+
+
+def test_get_client_is_one_get_of_the_same_fields():
+    api = Api().expect('GET', CLIENT_PATH, body=client_with(['cred_old']), params=FIELDS)
+    assert _engine.get_client(make(api), CLIENT) == client_with(['cred_old'])
+    api.done()
+
+
+def test_write_marker_patches_only_the_marker_and_returns_the_client_auth0_answers():
+    after = dict(client_with(['cred_old']), client_metadata={'team': 'billing', _marker.KEY: MARKER})
+    api = Api().expect('PATCH', CLIENT_PATH, body=after, check=body_is({'client_metadata': {_marker.KEY: MARKER}}))
+    assert _engine.write_marker(make(api), client_with(['cred_old']), MARKER, False) == after
+    api.done()
+
+
+def test_write_marker_none_removes_it_and_an_answer_without_a_client_applies_the_body():
+    api = Api().expect('PATCH', CLIENT_PATH, 204, check=body_is({'client_metadata': {_marker.KEY: None}}))
+    before = dict(client_with(['cred_old']), client_metadata={_marker.KEY: MARKER})
+    after = _engine.write_marker(make(api), before, None, False)
+    assert after == dict(client_with(['cred_old']), client_metadata={_marker.KEY: None})
+    api.done()
+
+
+def test_write_marker_in_check_mode_makes_no_call():
+    api = Api()
+    before = client_with(['cred_old'])
+    assert _engine.write_marker(make(api), before, MARKER, True) is before
+    assert api.requests == []
+
+
+@pytest.mark.parametrize('client, credential_id, expected', [
+    (client_with(['a', 'b']), 'b', True),
+    (client_with(['a']), 'b', False),
+    (client_with(['b'], method='tls_client_auth'), 'b', False),
+    (client_with([]), None, False),
+    (client_with(None, secret='client_secret_post'), 'b', False),
+])
+def test_is_enabled_means_enabled_for_private_key_jwt(client, credential_id, expected):
+    assert _engine.is_enabled(client, credential_id) is expected
 
 
 @pytest.mark.parametrize('client, expected', [
@@ -65,6 +108,22 @@ def test_set_enabled_patches_the_list_and_switches_from_a_secret():
     api.done()
 
 
+def test_set_enabled_returns_the_client_auth0_answers():
+    """Auth0 answers a PATCH with the whole client: the next write starts from that, not from what was sent."""
+    answer = dict(client_with(['cred_old', 'cred_new']), client_metadata={_marker.KEY: MARKER})
+    api = Api().expect('PATCH', CLIENT_PATH, body=answer, check=body_is(enabled_body('cred_old', 'cred_new')))
+    assert _engine.set_enabled(make(api), client_with(['cred_old']), ['cred_old', 'cred_new'], False) == answer
+    api.done()
+
+
+def test_set_enabled_can_remove_the_marker_in_the_same_patch():
+    api = Api().expect('PATCH', CLIENT_PATH, body={},
+                       check=body_is(dict(enabled_body('cred_new'), client_metadata={_marker.KEY: None})))
+    after = _engine.set_enabled(make(api), client_with(['cred_old', 'cred_new']), ['cred_new'], False, release_marker=True)
+    assert _engine.enabled_ids(after) == ['cred_new'] and _marker.of_client(after) is None
+    api.done()
+
+
 def test_set_enabled_in_check_mode_makes_no_call():
     api = Api()
     after = _engine.set_enabled(make(api), client_with(['cred_old']), ['cred_old', 'cred_new'], True)
@@ -78,35 +137,38 @@ def test_free_detaches_an_enabled_credential_before_deleting_it():
     api.expect('DELETE', CREDS_PATH + '/cred_spare', 204)
     spare = credential('cred_spare', 'kid_spare_00000001')
     client, credentials = _engine.free(make(api), client_with(['cred_old', 'cred_prev']), [OLD, PREV, spare],
-                                       [{'id': 'cred_prev'}, {'id': 'cred_spare'}], False, False)
+                                       [{'id': 'cred_prev'}, {'id': 'cred_spare'}], False)
     assert _engine.enabled_ids(client) == ['cred_old']
     assert credentials == [OLD]
     assert [r.method for r in api.requests] == ['PATCH', 'DELETE', 'DELETE']
     api.done()
 
 
-def test_free_rereads_before_each_write_when_asked():
-    api = Api().expect('GET', CLIENT_PATH, body=client_with(['cred_old']), params=FIELDS)
+def test_free_each_detaching_patch_starts_from_the_answer_of_the_previous_one():
+    """Auth0's answer to the first PATCH says another writer enabled cred_x meanwhile: the second PATCH keeps it."""
+    spare = credential('cred_spare', 'kid_spare_00000001')
+    api = Api().expect('PATCH', CLIENT_PATH, body=client_with(['cred_spare', 'cred_x']), check=body_is(enabled_body('cred_spare')))
     api.expect('DELETE', CREDS_PATH + '/cred_prev', 204)
-    # the enabled list read a moment ago says cred_prev is no longer enabled: no PATCH
-    client, credentials = _engine.free(make(api), client_with(['cred_old', 'cred_prev']), [OLD, PREV],
-                                       [{'id': 'cred_prev', 'enabled': True}], False, True)
-    assert _engine.enabled_ids(client) == ['cred_old'] and credentials == [OLD]
+    api.expect('PATCH', CLIENT_PATH, body={}, check=body_is(enabled_body('cred_x')))
+    api.expect('DELETE', CREDS_PATH + '/cred_spare', 204)
+    client, credentials = _engine.free(make(api), client_with(['cred_prev', 'cred_spare']), [OLD, PREV, spare],
+                                       [{'id': 'cred_prev'}, {'id': 'cred_spare'}], False)
+    assert _engine.enabled_ids(client) == ['cred_x'] and credentials == [OLD]
     api.done()
 
 
-def test_free_of_a_disabled_credential_needs_no_reread():
+def test_free_of_a_credential_the_fresh_client_does_not_enable_needs_no_patch():
     api = Api().expect('DELETE', CREDS_PATH + '/cred_prev', 204)
-    client, credentials = _engine.free(make(api), client_with(['cred_old']), [OLD, PREV], [{'id': 'cred_prev', 'enabled': False}],
-                                       False, True)
-    assert credentials == [OLD]
+    client, credentials = _engine.free(make(api), client_with(['cred_old']), [OLD, PREV], [{'id': 'cred_prev', 'enabled': True}],
+                                       False)
+    assert credentials == [OLD] and _engine.enabled_ids(client) == ['cred_old']
     api.done()
 
 
 def test_free_in_check_mode_makes_no_call():
     api = Api()
     client, credentials = _engine.free(make(api), client_with(['cred_old', 'cred_prev']), [OLD, PREV],
-                                       [{'id': 'cred_prev'}], True, True)
+                                       [{'id': 'cred_prev'}], True)
     assert _engine.enabled_ids(client) == ['cred_old'] and credentials == [OLD]
     assert api.requests == []
 
@@ -200,25 +262,46 @@ def test_verify_a_403_other_than_access_denied_is_a_failure(keys):
 
 def test_retire_nothing_makes_no_call():
     api = Api()
-    assert _engine.retire(make(api), client_with(['cred_old']), [OLD], [], False, True) == []
+    assert _engine.retire(make(api), client_with(['cred_old']), [], False) == []
     assert api.requests == []
+
+
+def test_retire_nothing_but_the_marker_removes_the_marker_alone():
+    api = Api().expect('PATCH', CLIENT_PATH, body={}, check=body_is({'client_metadata': {_marker.KEY: None}}))
+    assert _engine.retire(make(api), client_with(['cred_old']), [], False, release_marker=True) == []
+    api.done()
 
 
 def test_retire_disables_all_in_one_patch_then_deletes_each():
     api = Api().expect('PATCH', CLIENT_PATH, body={}, check=body_is(enabled_body('cred_new')))
     api.expect('DELETE', CREDS_PATH + '/cred_old', 204)
     api.expect('DELETE', CREDS_PATH + '/cred_prev', 404, NOT_FOUND)  # gone already: that is the goal
-    new = credential('cred_new', 'kid_new_0000000001')
-    done = _engine.retire(make(api), client_with(['cred_old', 'cred_prev', 'cred_new']), [OLD, PREV, new],
-                          [{'id': 'cred_old'}, {'id': 'cred_prev'}], False, False)
+    done = _engine.retire(make(api), client_with(['cred_old', 'cred_prev', 'cred_new']),
+                          [{'id': 'cred_old'}, {'id': 'cred_prev'}], False)
     assert [c['id'] for c in done] == ['cred_old', 'cred_prev']
     api.done()
 
 
-def test_retire_rereads_and_skips_the_patch_when_nothing_retired_is_enabled():
-    api = Api().expect('GET', CLIENT_PATH, body=client_with(['cred_new']), params=FIELDS)
+def test_retire_removes_the_marker_in_the_disabling_patch():
+    api = Api().expect('PATCH', CLIENT_PATH, body={},
+                       check=body_is(dict(enabled_body('cred_new'), client_metadata={_marker.KEY: None})))
     api.expect('DELETE', CREDS_PATH + '/cred_old', 204)
-    done = _engine.retire(make(api), client_with(['cred_old', 'cred_new']), [OLD], [{'id': 'cred_old'}], False, True)
+    done = _engine.retire(make(api), client_with(['cred_old', 'cred_new']), [{'id': 'cred_old'}], False, release_marker=True)
+    assert [c['id'] for c in done] == ['cred_old']
+    api.done()
+
+
+def test_retire_skips_the_patch_when_the_fresh_client_enables_nothing_retired():
+    api = Api().expect('DELETE', CREDS_PATH + '/cred_old', 204)
+    done = _engine.retire(make(api), client_with(['cred_new']), [{'id': 'cred_old'}], False)
+    assert [c['id'] for c in done] == ['cred_old']
+    api.done()
+
+
+def test_retire_with_nothing_retired_enabled_removes_the_marker_in_a_patch_of_its_own():
+    api = Api().expect('PATCH', CLIENT_PATH, body={}, check=body_is({'client_metadata': {_marker.KEY: None}}))
+    api.expect('DELETE', CREDS_PATH + '/cred_old', 204)
+    done = _engine.retire(make(api), client_with(['cred_new']), [{'id': 'cred_old'}], False, release_marker=True)
     assert [c['id'] for c in done] == ['cred_old']
     api.done()
 
@@ -227,13 +310,15 @@ def test_retire_stops_on_an_error_other_than_not_found():
     api = Api().expect('DELETE', CREDS_PATH + '/cred_old', 403, {'statusCode': 403, 'error': 'Forbidden',
                                                                  'message': 'Insufficient scope', 'errorCode': 'insufficient_scope'})
     with pytest.raises(Auth0Error, match='403 Forbidden') as info:
-        _engine.retire(make(api), client_with(['cred_new']), [OLD], [{'id': 'cred_old'}, {'id': 'cred_prev'}], False, False)
+        _engine.retire(make(api), client_with(['cred_new']), [{'id': 'cred_old'}, {'id': 'cred_prev'}], False)
     assert info.value.status == 403
     api.done()
 
 
 def test_retire_in_check_mode_makes_no_call():
     api = Api()
-    done = _engine.retire(make(api), client_with(['cred_old', 'cred_new']), [OLD], [{'id': 'cred_old'}], True, True)
+    done = _engine.retire(make(api), client_with(['cred_old', 'cred_new']), [{'id': 'cred_old'}], True, release_marker=True)
+    assert done == [{'id': 'cred_old'}]
+    done = _engine.retire(make(api), client_with(['cred_new']), [{'id': 'cred_old'}], True, release_marker=True)
     assert done == [{'id': 'cred_old'}]
     assert api.requests == []

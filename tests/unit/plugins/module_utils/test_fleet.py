@@ -64,6 +64,16 @@ def test_a_host_that_cannot_take_part_refuses_its_client(reads_h2, expected):
     assert clients['B']['errors'] == []
 
 
+def test_a_host_with_invalid_settings_or_files_refuses_its_client_in_its_own_words():
+    invalid = 'credential_rotation_key_size on h2 is 1024; it must be from 2048 to 4096.'
+    reads = {'h1': read('A'), 'h2': {'failed': True, 'invalid': True, 'msg': invalid, 'settings': dict(SETTINGS, client_id='A')},
+             'h3': read('B')}
+    clients = fleet(INVENTORY, ['h1', 'h2', 'h3'], reads=reads)
+    assert clients['A']['failed'] == {'h2': invalid}
+    assert 'Host h2 of client A cannot take part (h2: %s). Repair it' % invalid in clients['A']['errors'][0]
+    assert 'could not be read' not in clients['A']['errors'][0]
+
+
 def test_allow_partial_accepts_a_partial_client_and_marks_it():
     reads = {'h1': read('A', allow_partial=True)}
     clients = fleet(INVENTORY, ['h1'], reads=reads)
@@ -152,8 +162,42 @@ def test_off_target_uses_what_each_host_computed():
     files = {'a': {'key': {'kid': 'N', 'mode': '0600'}, 'staged': {'exists': False}},
              'b': {'key': {'kid': 'O', 'mode': '0600'}},
              'c': {'key': {'kid': 'N', 'mode': '0644'}},
-             'd': {'key': {'kid': 'N', 'mode': '0600'}, 'staged': {'exists': True}}}
-    assert _fleet.off_target(['a', 'b', 'c', 'd', 'e'], files, 'N', '0600') == ['b', 'c', 'd', 'e']
+             'd': {'key': {'kid': 'N', 'mode': '0600'}, 'staged': {'exists': True, 'kid': 'N'}},
+             'f': {'key': {'kid': 'N', 'mode': '0600'}, 'staged': {'exists': True, 'kid': None}}}
+    assert _fleet.off_target(['a', 'b', 'c', 'd', 'e', 'f'], files, 'N', '0600') == ['b', 'c', 'd', 'e', 'f']
+
+
+def test_off_target_a_staged_key_of_another_run_is_a_leftover_not_a_reason_to_keep_the_old_credential():
+    files = {'a': {'key': {'kid': 'N', 'mode': '0600'}, 'staged': {'exists': True, 'kid': 'X'}}}
+    assert _fleet.off_target(['a'], files, 'N', '0600') == []
+
+
+def staged_files(kid=None, leftovers=None):
+    out = {'key': {'exists': True, 'kid': 'K1'}, 'staged': {'exists': bool(kid), 'kid': kid}}
+    if leftovers is not None:
+        out['leftovers'] = leftovers
+    return out
+
+
+@pytest.mark.parametrize('action, files, target, expected', [
+    # a refused client's hosts keep everything, whatever they hold
+    ('blocked', staged_files('X', ['/etc/app/key.pem.tmp1']), None, None),
+    ('failed', staged_files('X'), None, None),
+    # nothing left over
+    ('none', staged_files(), 'K1', None),
+    ('finish', {}, 'K1', None),
+    # a staged key no rotation under way needs goes, named by its kid
+    ('none', staged_files('X'), 'K1', {'remove_staged': True, 'kid': 'X'}),
+    ('finish', staged_files('X', []), 'K1', {'remove_staged': True, 'kid': 'X'}),
+    ('resume', staged_files('X'), 'N', {'remove_staged': True, 'kid': 'X'}),
+    # the key of the rotation under way stays
+    ('resume', staged_files('N'), 'N', None),
+    # temporary files of an interrupted write always go
+    ('resume', staged_files('N', ['/etc/app/.key.pem.tmp']), 'N', {'remove_staged': False, 'kid': None}),
+    ('none', staged_files(None, ['/etc/app/.key.pem.tmp']), 'K1', {'remove_staged': False, 'kid': None}),
+])
+def test_leftovers_what_a_host_that_stages_nothing_cleans(action, files, target, expected):
+    assert _fleet.leftovers(action, files, target) == expected
 
 
 @pytest.mark.parametrize('action, failed, error, check, retired, expected', [
@@ -207,6 +251,16 @@ def test_message_of_a_failed_host_names_the_host_and_the_reason_only():
 ])
 def test_messages_read_as_sentences(outcome, extra, expected):
     assert _fleet.message(summary(outcome, **extra)) == expected
+
+
+def test_message_names_the_hosts_rolled_back_and_the_leftovers_removed():
+    text = _fleet.message(summary('failed', errors=['The credential cred_new is no longer enabled.'],
+                                  hosts_rolled_back=['h1', 'h2'],
+                                  leftovers_removed={'h3': ['/k.pem.next', '/.k.pem.tmp'], 'h1': ['/k.pem.next']}))
+    assert text == ('Client A: the rotation stopped at the key N. The credential cred_new is no longer enabled. Hosts h1, h2 '
+                    'got their previous key back. Removed on h1 what an interrupted run left: /k.pem.next. Removed on h3 '
+                    'what an interrupted run left: /k.pem.next, /.k.pem.tmp. The old credential is kept; the next run '
+                    'resumes.')
 
 
 @pytest.mark.parametrize('order, expected', [

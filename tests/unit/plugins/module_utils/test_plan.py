@@ -119,7 +119,8 @@ def test_too_many_backups_finish(capsys):
 def test_caps_free_unused_own_credentials_first(capsys):
     credentials = [cred('c1', 'K1', enabled=True), cred('old', 'K9', enabled=True, name='keyops-rotation-0'),
                    cred('p1', 'P1'), cred('p2', 'P2')]
-    result = run(capsys, client(*credentials), {'h1': host('K1')}, force=True)
+    # h2 is new (no key yet): a rotation is due, not the finish of an earlier one
+    result = run(capsys, client(*credentials), {'h1': host('K1'), 'h2': host(None)})
     assert result['action'] == 'rotate'
     assert ids(result['free']) == ['old']
     assert ids(result['foreign']) == ['p1', 'p2']
@@ -128,7 +129,8 @@ def test_caps_free_unused_own_credentials_first(capsys):
 def test_caps_prefer_a_disabled_credential_when_only_the_record_cap_is_full(capsys):
     credentials = [cred('c1', 'K1', enabled=True), cred('a', 'KA', name='keyops-rotation-a', created='2026-01-01T00:00:00Z'),
                    cred('b', 'KB', enabled=True, name='keyops-rotation-b'), cred('p1', 'P1')]
-    result = run(capsys, client(*credentials), {'h1': host('K1')}, force=True)
+    result = run(capsys, client(*credentials), {'h1': host('K1'), 'h2': host(None)})
+    assert result['action'] == 'rotate'
     # 4 records and 2 enabled: the enabled own one must go (it frees both caps)
     assert ids(result['free']) == ['a', 'b'] or ids(result['free']) == ['b']
 
@@ -164,3 +166,62 @@ def test_a_foreign_name_blocks(capsys):
     assert result['action'] == 'blocked'
     assert len(result['errors']) == 1
     assert 'name prefix' in result['errors'][0]
+
+
+# -- force finishes first -------------------------------------------------------------------------------
+
+#: Every host on the enabled K1 (made by the role); the credential of the key before it, K0, remains.
+UNFINISHED = (cred('c1', 'K1', enabled=True, name='keyops-rotation-1'), cred('c0', 'K0', name='keyops-rotation-0'))
+
+
+@pytest.mark.parametrize('params, due', [
+    ({'force': True}, 'credential_rotation_force is set'),
+    ({'max_age_days': 30}, 'the credential c1 is 31 days old (max_age_days 30)'),
+])
+def test_a_due_rotation_finishes_an_unfinished_one_first(capsys, params, due):
+    result = run(capsys, client(*UNFINISHED), {'h1': host('K1', backups=['K0']), 'h2': host('K1')}, **params)
+    assert result['action'] == 'finish'
+    assert result['target_kid'] == 'K1' and result['target_credential']['id'] == 'c1'
+    assert ids(result['retire']) == ['c0'] and result['free'] == []
+    assert result['reasons'] == [
+        'an earlier rotation is unfinished (credentials of earlier keys remain), so it is finished first, whatever '
+        'credential_rotation_force says; the next run rotates (%s)' % due,
+        'every host uses the enabled key K1; 1 credential(s) of earlier keys remain']
+
+
+def test_a_forced_plan_rotates_when_nothing_would_be_retired(capsys):
+    result = run(capsys, client(*UNFINISHED), {'h1': host('K1', backups=['K0']), 'h2': host('K1')}, force=True, retire=False)
+    assert result['action'] == 'rotate'
+    assert result['reasons'] == ['credential_rotation_force is set']
+    assert result['target_kid'] is None
+
+
+def test_a_forced_plan_rotates_when_no_earlier_credential_remains(capsys):
+    result = run(capsys, client(UNFINISHED[0]), {'h1': host('K1')}, force=True)
+    assert result['action'] == 'rotate' and ids(result['retire']) == ['c1']
+
+
+def test_a_host_without_the_key_is_a_rotation_not_a_finish(capsys):
+    """Only a fleet that all holds the enabled key has an unfinished rotation to finish."""
+    result = run(capsys, client(*UNFINISHED), {'h1': host('K1', backups=['K0']), 'h2': host(None)}, force=True)
+    assert result['action'] == 'rotate'
+    assert 'host h2 holds no usable key' in result['reasons']
+
+
+def test_a_key_that_is_not_enabled_is_a_rotation_not_a_finish(capsys):
+    credentials = (cred('c1', 'K1', name='keyops-rotation-1'), cred('c0', 'K0', name='keyops-rotation-0'))
+    result = run(capsys, client(*credentials), {'h1': host('K1', backups=['K0'])})
+    assert result['action'] == 'rotate'
+    assert result['reasons'] == ['host h1 holds the key K1, which is not enabled for private_key_jwt']
+
+
+def test_retirable_sorts_the_credentials_of_a_client():
+    hosts = [_plan.host_view('h1', host('K1', staged='K2', backups=['K0']))]
+    credentials = [cred('c1', 'K1', enabled=True), cred('c2', 'K2', name='keyops-rotation-2'), cred('c0', 'K0'),
+                   cred('c9', 'K9', name='keyops-rotation-9'), cred('p', 'KP'),
+                   cred('t', 'KT', enabled=True, method='tls_client_auth', name='keyops-rotation-t')]
+    retire, foreign, candidates = _plan.retirable(credentials, credentials[1], hosts, ['K1'], 'keyops-rotation')
+    assert ids(retire) == ['c0', 'c1', 'c9'], 'the target c2 is never retired'
+    assert ids(foreign) == ['p', 't']
+    assert [r['reason'] for r in retire if r['id'] == 'c9'] == ['created by this role (name starts with keyops-rotation)']
+    assert ids(candidates) == ['c0', 'c9'], 'c1 is held by h1: never freed'
