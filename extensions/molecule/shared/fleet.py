@@ -419,8 +419,16 @@ def cmd_snapshot(args):
     print(json.dumps({'tenant': fleet.tenant(), 'files': fleet.host_files()}, indent=1, sort_keys=True))
 
 
-def run_playbook(fleet, command, stop_at=None, label='run', stats=None):
+def run_playbook(fleet, command, stop_at=None, label='run', stats=None, env_extra=None, run_at=None):
+    """Run ansible-playbook; ``run_at``: (task name, argv) run when that task starts (callback run_at_task)."""
     env = dict(os.environ)
+    env.update(env_extra or {})
+    if run_at:
+        env['KEYOPS_TEST_RUN_AT'], command_argv = run_at
+        env['KEYOPS_TEST_RUN_COMMAND'] = json.dumps(command_argv)
+        env['ANSIBLE_CALLBACK_PLUGINS'] = os.path.join(HERE, 'callback_plugins')
+        enabled = [c for c in env.get('ANSIBLE_CALLBACKS_ENABLED', '').split(',') if c]
+        env['ANSIBLE_CALLBACKS_ENABLED'] = ','.join(enabled + ['run_at_task'])
     if stats:
         env['KEYOPS_TEST_STATS_FILE'] = stats
         env['ANSIBLE_CALLBACK_PLUGINS'] = os.path.join(HERE, 'callback_plugins')
@@ -477,7 +485,8 @@ def cmd_matrix(args):
     rotation from the state in Auth0 and on the hosts (never start another one) until the next
     boundary. A boundary is a task name (the controller dies before that task: exit 42) or
     ``fault:METHOD:PATH`` (Auth0 answers 400 there, once per client: the run fails for every client,
-    so that each boundary is reached by all of them). After every run the
+    so that each boundary is reached by all of them); in PATH, ``{client}`` makes one fault per client,
+    and a final ``#N`` lets the first N-1 matching requests of each through (the Nth fails). After every run the
     tenant invariants must hold; after the last boundary a plain run finishes the rotation.
     """
     fleet = Fleet(args.dir)
@@ -488,9 +497,13 @@ def cmd_matrix(args):
         command = args.command + (['-e', 'credential_rotation_force=true'] if number == 0 else [])
         if boundary.startswith('fault:'):
             dummy, method, path = boundary.split(':', 2)
-            fleet.admin('POST', '/faults', {'method': method, 'path': path, 'status': 400, 'count': len(fleet.info['clients']),
-                                            'body': {'statusCode': 400, 'error': 'Bad Request',
-                                                     'message': 'injected by the test', 'errorCode': 'invalid_body'}})
+            path, dummy, nth = path.partition('#')
+            paths = [path.replace('{client}', c) for c in fleet.info['clients']] if '{client}' in path else [path]
+            for one in paths:
+                fleet.admin('POST', '/faults', {'method': method, 'path': one, 'status': 400, 'after': int(nth or 1) - 1,
+                                                'count': len(fleet.info['clients']) if len(paths) == 1 else 1,
+                                                'body': {'statusCode': 400, 'error': 'Bad Request',
+                                                         'message': 'injected by the test', 'errorCode': 'invalid_body'}})
             code, dummy, text = run_playbook(fleet, command, label=label)
             fleet.admin('DELETE', '/faults')
             expected = code == 2

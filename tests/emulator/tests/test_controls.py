@@ -141,6 +141,12 @@ def test_fault_hold_keeps_requests_until_all_arrived(emu):
     assert emu.api('GET', '/api/v2/clients').status_code == 200 and time.monotonic() - started < 0.3
 
 
+def test_fault_after_lets_the_first_requests_through(emu):
+    emu.admin('POST', 'faults', json={'method': 'GET', 'path': '^/api/v2/clients$', 'after': 2, 'status': 503})
+    assert [emu.api('GET', '/api/v2/clients').status_code for dummy in range(4)] == [200, 200, 503, 200]
+    assert emu.admin('POST', 'faults', json={'status': 500, 'after': -1}).status_code == 400
+
+
 def test_fault_drop_closes_without_answer_and_does_nothing(emu):
     emu.admin('POST', 'faults', json={'method': 'POST', 'path': '^/api/v2/clients$', 'drop': True})
     with pytest.raises((httpx.RemoteProtocolError, httpx.ReadError)):

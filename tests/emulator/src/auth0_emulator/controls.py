@@ -82,7 +82,7 @@ class Controls:
         """Validate and queue a fault; return its public form."""
         if not isinstance(fault, dict):
             raise invalid_body('Expected type object')
-        allowed = ('method', 'path', 'count', 'status', 'body', 'delay_ms', 'drop', 'headers', 'hold')
+        allowed = ('method', 'path', 'count', 'status', 'body', 'delay_ms', 'drop', 'headers', 'hold', 'after')
         extra = [k for k in fault if k not in allowed]
         if extra:
             raise invalid_body('Additional properties not allowed: %s' % ','.join(extra))
@@ -102,6 +102,9 @@ class Controls:
         headers = fault.get('headers') or {}
         if not isinstance(headers, dict) or not all(isinstance(v, (str, int)) for v in headers.values()):
             raise invalid_body('headers must map names to strings', 'headers')
+        after = fault.get('after', 0)
+        if not isinstance(after, int) or isinstance(after, bool) or after < 0:
+            raise invalid_body('after must be a non-negative integer', 'after')
         hold = fault.get('hold', 0)
         if not isinstance(hold, int) or isinstance(hold, bool) or hold < 0:
             raise invalid_body('hold must be a non-negative integer', 'hold')
@@ -110,7 +113,7 @@ class Controls:
         method = fault.get('method')
         entry = {'method': method.upper() if isinstance(method, str) else None, 'path': pattern.pattern, 'count': count,
                  'status': status, 'body': fault.get('body'), 'delay_ms': delay, 'drop': bool(fault.get('drop')),
-                 'headers': {k: str(v) for k, v in headers.items()}, 'hold': hold, '_re': pattern,
+                 'headers': {k: str(v) for k, v in headers.items()}, 'hold': hold, 'after': after, '_re': pattern,
                  '_gate': {'waiting': 0, 'open': None} if hold else None}
         with self._lock:
             self.faults.append(entry)
@@ -155,6 +158,9 @@ class Controls:
             for entry in self.faults:
                 if entry['method'] not in (None, method) or not entry['_re'].search(path):
                     continue
+                if entry['after'] > 0:  # let this many matching requests through first
+                    entry['after'] -= 1
+                    return None
                 entry['count'] -= 1
                 if entry['count'] <= 0:
                     self.faults.remove(entry)
