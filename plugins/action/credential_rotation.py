@@ -314,8 +314,8 @@ class ActionModule(ActionBase):
                 'API, AUTH0_CLIENT_ID or auth0_client_id): rotating it here would cut this and every later run off '
                 'from Auth0 and put a key with Management API access on application hosts. Rotate its key with the '
                 'modules as the rotation guide says ("The management client\'s own key"), and remove '
-                'credential_rotation_client_id %s from hosts %s.' % (entry['client_id'], entry['client_id'],
-                                                                    ', '.join(entry['hosts']))])
+                'credential_rotation_client_id %s from hosts %s.'
+                % (entry['client_id'], entry['client_id'], ', '.join(entry['hosts']))])
         client, credentials = _engine.read_client(auth0, entry['client_id'])
         verdict, note = _marker.decide(_marker.of_client(client), self._run['id'], datetime.datetime.now(datetime.timezone.utc),
                                        self._run['host'], process_alive, bool(s.get('take_over_stale_marker')),

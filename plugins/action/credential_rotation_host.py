@@ -219,8 +219,8 @@ class ActionModule(ActionBase):
             errors.append('credential_rotation_key_path on %s is %r, a relative path; give the absolute path of the key '
                           'file the application reads.' % (host, key_path))
         metadata = self._setting('metadata_path')
-        if key_path and metadata and os.path.normpath(str(metadata)) in (os.path.normpath(str(key_path)),
-                                                                          os.path.normpath(str(key_path) + str(suffix or ''))):
+        taken = (os.path.normpath(str(key_path)), os.path.normpath(str(key_path) + str(suffix or ''))) if key_path else ()
+        if metadata and os.path.normpath(str(metadata)) in taken:
             errors.append('credential_rotation_metadata_path on %s is %s, the path of the %s key: the metadata would '
                           'overwrite the private key. Leave it unset (the key path + .json) or give another file.'
                           % (host, metadata, 'live' if os.path.normpath(str(metadata)) == os.path.normpath(str(key_path))
@@ -298,10 +298,10 @@ class ActionModule(ActionBase):
             return {'failed': True, 'msg': 'Removing what an interrupted run left on %s failed: %s'
                                            % (self._host, failure_text(result))}
         removed = list(result.get('removed') or [])
+        verb = 'Would remove' if self._check else 'Removed'
+        msg = '%s what an interrupted run left: %s.' % (verb, ', '.join(removed)) if removed else 'Nothing to clean.'
         return self._with_diff({'changed': bool(result.get('changed')), 'files': self._files(result), 'cleaned': removed,
-                                'msg': '%s what an interrupted run left: %s.' % ('Would remove' if self._check else 'Removed',
-                                                                                ', '.join(removed)) if removed
-                                else 'Nothing to clean.'}, result)
+                                'msg': msg}, result)
 
     def _read_back(self, client):
         """The key an earlier run left on another host of the client (resume), as that host read it back."""

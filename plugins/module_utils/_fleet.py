@@ -305,8 +305,8 @@ def message(summary):
     if summary.get('hosts_rolled_back'):
         parts.append('%s previous key back.' % _hosts(summary['hosts_rolled_back'], 'got its', 'got their'))
     for host, paths in sorted((summary.get('leftovers_removed') or {}).items()):
-        parts.append('%s on %s what an interrupted run left: %s.' % ('Would remove' if summary.get('check_mode') else 'Removed',
-                                                                    host, ', '.join(paths)))
+        verb = 'Would remove' if summary.get('check_mode') else 'Removed'
+        parts.append('%s on %s what an interrupted run left: %s.' % (verb, host, ', '.join(paths)))
     if summary.get('retired'):
         parts.append('Retired %s.' % ', '.join(c['id'] for c in summary['retired']))
     if summary.get('would_retire'):

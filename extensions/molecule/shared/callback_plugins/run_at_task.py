@@ -49,8 +49,8 @@ class CallbackModule(CallbackBase):
         self.done = True
         done = subprocess.run(self.command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, check=False)
         code = done.returncode
-        sys.stdout.write('\nRAN BY TEST before task %s: rc %s\n%s' % (task.get_name(), code,
-                                                                       done.stdout.decode('utf-8', 'replace')))
+        output = done.stdout.decode('utf-8', 'replace')
+        sys.stdout.write('\nRAN BY TEST before task %s: rc %s\n%s' % (task.get_name(), code, output))
         sys.stdout.flush()
         if code:
             os._exit(43)  # pylint: disable=protected-access
