@@ -174,7 +174,7 @@ class ActionModule(ActionBase):
                                  private_key=a['auth0_client_assertion_private_key'],
                                  signing_alg=a['auth0_client_assertion_signing_alg'] or 'RS256', token=a['auth0_token'],
                                  validate_certs=a['validate_certs'], ca_path=a['auth0_ca_path'], timeout=a['timeout'],
-                                 retries=a['retries'], **self.client_options)
+                                 retries=a['retries'], audience=a['auth0_audience'], **self.client_options)
         except Auth0Error as error:
             raise AnsibleActionFail(str(error)) from None
         client.use_token(token)
@@ -293,6 +293,7 @@ class ActionModule(ActionBase):
                 # where the host steps send their requests (the check before each promotion batch, and the
                 # hosts' own token checks, credential_rotation_verify_host_token)
                 'connection': {'auth0_domain': self._args['auth0_domain'], 'auth0_ca_path': self._args['auth0_ca_path'],
+                               'auth0_audience': self._args.get('auth0_audience'),
                                'validate_certs': self._args['validate_certs'], 'timeout': self._args['timeout'],
                                'retries': self._args['retries']}}
 

@@ -516,14 +516,17 @@ class ActionModule(ActionBase):
                 return 'the health check', (done.get('msg') or done.get('stderr') or 'rc %s' % done.get('rc')).strip()
         if self._setting('verify_host_token'):
             connection = (self._vars.get(PLAN) or {}).get('connection') or {}
+            # A token, or a refusal that names the missing grant (accept_missing_grant), proves the key; any other
+            # answer (a throttled or refused request included) does not.
             args = {'client_id': mine['client_id'], 'private_key_path': paths['path'], 'alg': self._setting('alg'),
-                    'kid': client['target_kid'], 'auth0_domain': connection.get('auth0_domain')}
-            if connection.get('auth0_ca_path'):
-                args['auth0_ca_path'] = connection['auth0_ca_path']
+                    'kid': client['target_kid'], 'auth0_domain': connection.get('auth0_domain'), 'accept_missing_grant': True}
+            for name in ('auth0_ca_path', 'auth0_audience'):
+                if connection.get(name):
+                    args[name] = connection[name]
             if self._setting('verify_audience'):
                 args['audience'] = self._setting('verify_audience')
             done = self._module('keyops.auth0.auth0_client_token', args)
-            if done.get('failed') and (done.get('api_error') or {}).get('error') != 'access_denied':
+            if done.get('failed'):
                 return 'the token check from the host', done.get('msg') or 'unknown error'
         return None
 

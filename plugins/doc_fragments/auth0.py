@@ -16,11 +16,34 @@ options:
       - A tenant host such as V(acme.eu.auth0.com), a custom domain, C(host:port), or an C(https://) URL
         with an optional port and no path.
       - Plain C(http://) is refused unless the host is a loopback address (V(localhost), C(127.0.0.0/8), V(::1)).
-      - Audiences are derived from it, C(https://DOMAIN/api/v2/) for the Management API and C(https://DOMAIN/)
-        for client assertions, with the port when one is given.
+      - A value with a path (such as V(https://acme.eu.auth0.com/api/v2/)) is refused.
+      - Audiences are derived from it, C(https://DOMAIN/api/v2/) for the Management API (unless
+        O(auth0_audience) is set) and C(https://DOMAIN/) for client assertions, with the port when one other than
+        the default (443) is given; an explicit V(:443) is left out.
       - If not set, the environment variable E(AUTH0_DOMAIN) is used.
     type: str
     required: true
+  auth0_audience:
+    description:
+      - The identifier of the Auth0 Management API, sent as the C(audience) of every management token request
+        (and of key checks that name no audience of their own).
+      - Defaults to C(https://DOMAIN/api/v2/), built from O(auth0_domain).
+      - Set it when O(auth0_domain) is a custom domain. The Management API identifier stays the tenant's
+        canonical C(https://TENANT.REGION.auth0.com/api/v2/) behind a custom domain (the Auth0 Management API
+        row of U(https://auth0.com/docs/secure/tokens/access-tokens/get-access-tokens) gives
+        C(https://{tenant}.auth0.com/api/v2/)), so the derived default would be refused. Copy it from the
+        dashboard (Applications, APIs, Auth0 Management API) with its trailing slash. The Auth0 Terraform
+        provider calls the same setting C(audience) (E(AUTH0_AUDIENCE)).
+      - Must be an C(https://) URL; anything else fails before any request is sent.
+      - The client assertion signed with O(auth0_client_assertion_private_key) does not use it. Its C(aud) is
+        always C(https://DOMAIN/), the host the token request goes to, custom domain included. Auth0 documents
+        C(aud) as the URL of the tenant or of the custom domain that receives the assertion, trailing slash
+        included, and recommends the custom domain when one is configured
+        (U(https://auth0.com/docs/get-started/authentication-and-authorization-flow/authenticate-with-private-key-jwt));
+        Auth0's SDKs do the same (auth0-python, go-auth0).
+      - If not set, the environment variable E(AUTH0_AUDIENCE) is used.
+    type: str
+    version_added: 2.0.0
   auth0_client_id:
     description:
       - Client ID of the machine-to-machine application that holds a client grant for the Management API.
@@ -73,7 +96,9 @@ options:
     description:
       - How many times a call is retried after a rate limit (429), a server error (5xx) or a connection error.
       - Waits follow C(Retry-After) or C(x-ratelimit-reset) when Auth0 sends them (at most 60 seconds each),
-        else grow exponentially from half a second.
+        else grow exponentially from half a second. They also grow exponentially when C(x-ratelimit-reset) or a
+        C(Retry-After) date has already passed by this host's clock (a clock ahead of Auth0's), so retries are
+        never spent at once.
       - A credential creation whose outcome is unknown is never repeated blindly; the credential list is read
         back first and the credential matched by kid.
     type: int

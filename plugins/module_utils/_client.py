@@ -9,8 +9,10 @@ PRIVATE to the keyops.auth0 collection: names and behaviour may change without n
 What it guarantees:
 
 * retries on 429, 5xx and connection errors, waiting as ``Retry-After`` or ``x-ratelimit-reset`` say
-  (capped), with exponential backoff otherwise, and gives up after ``retries`` retries with a message
-  that says so;
+  (capped), with exponential backoff otherwise, also when they name a moment this host's clock has already
+  passed (its clock ahead of Auth0's), and gives up after ``retries`` retries with a message that says so;
+* an answer that is not of the documented shape (a list where a list is expected) is an ``Auth0Error``,
+  never read as "nothing"; listing clients leaves out the global client;
 * a request whose effect is unknown (a POST that timed out or got a 5xx) is never repeated blindly:
   ``create_credential`` reads the credential list back and matches by kid first;
 * at most one management token per client object (none when a token is given), renewed once on a
@@ -79,6 +81,7 @@ USER_AGENT = 'keyops.auth0-ansible/1.0'
 CLIENT_ASSERTION_TYPE = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer'
 RETRY_STATUSES = frozenset((429, 500, 502, 503, 504))
 MAX_RETRY_WAIT = 60.0
+DEFAULT_PORTS = {'https': 443, 'http': 80}
 PAGE_SIZE = 100
 
 
@@ -144,7 +147,8 @@ def parse_domain(value):
 
     ``value`` is a tenant host (``acme.eu.auth0.com``, a custom domain, ``host:port``) or an
     ``https://`` URL with an optional port.  ``http://`` is only accepted for loopback addresses.
-    ``domain`` is host[:port] as it appears in audiences (``https://DOMAIN/``).
+    ``domain`` is host[:port] as it appears in audiences (``https://DOMAIN/``); the scheme's default port
+    (443 for https, 80 for http) is dropped, so ``acme.eu.auth0.com:443`` is ``acme.eu.auth0.com``.
     """
     if not value or not isinstance(value, str) or not value.strip():
         raise Auth0Error('auth0_domain is empty; set it or the AUTH0_DOMAIN environment variable.')
@@ -159,19 +163,51 @@ def parse_domain(value):
         raise Auth0Error('auth0_domain %r is not a host name or URL.' % value) from None
     if parts.scheme not in ('https', 'http'):
         raise Auth0Error('auth0_domain %r: only https (or http for loopback addresses) can be used.' % value)
-    if not host or parts.username or parts.password or parts.query or parts.fragment or parts.path not in ('', '/'):
+    if host and parts.path not in ('', '/'):
+        raise Auth0Error('auth0_domain %r has a path (%s): give the tenant or custom domain alone, as host, host:port '
+                         'or https://host[:port] with no path (for example acme.eu.auth0.com). The Management API '
+                         'audience is derived from it, or set with auth0_audience.' % (value, parts.path))
+    if not host or parts.username or parts.password or parts.query or parts.fragment:
         raise Auth0Error('auth0_domain %r must be a host name, host:port, or https://host[:port] with no path.' % value)
     if parts.scheme == 'http' and not _is_loopback(host):
         raise Auth0Error('auth0_domain %r uses plain http, which is only allowed for loopback addresses '
                          '(localhost, 127.0.0.0/8, ::1). Use https.' % value)
     netloc = '[%s]' % host if ':' in host else host
-    if port is not None:
+    if port is not None and port != DEFAULT_PORTS[parts.scheme]:
         netloc = '%s:%d' % (netloc, port)
     return '%s://%s' % (parts.scheme, netloc), netloc
 
 
+def parse_audience(value):
+    """Check ``auth0_audience`` (the Management API identifier to ask tokens for); returns it stripped, or None.
+
+    It is used exactly as given: Auth0 compares it with the API's identifier, character for character.
+    """
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    fix = ('set auth0_audience (or AUTH0_AUDIENCE) to the identifier of the Auth0 Management API as the dashboard '
+           'shows it (Applications > APIs > Auth0 Management API), for example https://acme.eu.auth0.com/api/v2/, '
+           'or leave it unset to use https://DOMAIN/api/v2/ from auth0_domain.')
+    if not isinstance(value, str):
+        raise Auth0Error('auth0_audience %r is not an https URL: %s' % (value, fix))
+    text = value.strip()
+    try:
+        parts = urlsplit(text)
+        good = (parts.scheme == 'https' and bool(parts.hostname) and parts.port != 0 and not parts.username
+                and not parts.password and not parts.fragment and not any(c.isspace() for c in text))
+    except ValueError:  # a port that is not a number
+        good = False
+    if not good:
+        raise Auth0Error('auth0_audience %r is not an https URL: %s' % (value, fix))
+    return text
+
+
 def _header_wait(response, now):
-    """Seconds to wait as the response asks (Retry-After, else x-ratelimit-reset), or None."""
+    """Seconds to wait as the response asks (Retry-After, else x-ratelimit-reset), or None.
+
+    Retry-After in seconds is taken as given.  A Retry-After date or an x-ratelimit-reset (UNIX seconds) that is
+    not in the future by this host's clock gives None, never 0: the caller then uses its exponential back-off.
+    """
     value = response.headers.get('retry-after')
     if value:
         value = value.strip()
@@ -179,16 +215,21 @@ def _header_wait(response, now):
             return max(0.0, float(value))
         except ValueError:
             try:
-                when = email.utils.parsedate_to_datetime(value)
-                return max(0.0, when.timestamp() - now)
+                when = email.utils.parsedate_to_datetime(value).timestamp() - now
             except (TypeError, ValueError, IndexError):
-                pass
+                when = None
+            if when is not None and when > 0:
+                return when
     value = response.headers.get('x-ratelimit-reset')
     if value and response.status_code == 429:
+        # A moment in the past says that this clock runs ahead of Auth0's, not that the bucket is full:
+        # no wait from it then (None), so that the caller backs off exponentially instead of retrying at once.
         try:
-            return max(0.0, float(value) - now)
+            wait = float(value) - now
         except ValueError:
-            pass
+            wait = None
+        if wait is not None and wait > 0:
+            return wait
     return None
 
 
@@ -210,20 +251,43 @@ def _error_from_response(response, method, path, attempts=None):
                       method=method, path=path, attempts=attempts)
 
 
+def _unexpected(method, path, body, expected):
+    """The error for a successful answer whose shape is not the one Auth0 documents."""
+    if body is None:
+        shape = 'an empty body'
+    elif isinstance(body, dict):
+        shape = 'an object (keys: %s)' % (', '.join(sorted(str(k) for k in body)[:10]) or 'none')
+    else:
+        shape = 'a JSON %s' % {list: 'array', str: 'string', bool: 'boolean', int: 'number',
+                               float: 'number'}.get(type(body), type(body).__name__)
+    return Auth0Error('expected %s, got %s. Nothing was concluded from it.' % (expected, shape),
+                      error='unexpected answer', method=method, path=path)
+
+
 class Auth0Client:
     """Auth0 Management API and token endpoint client.
 
     Management access: ``token`` (used as is, never renewed), or ``client_id`` with
     ``client_secret`` or ``private_key`` (Private Key JWT, ``signing_alg``).
+
+    ``audience`` is the Management API identifier that tokens are asked for (``management_audience``),
+    by default ``https://DOMAIN/api/v2/``.  Behind a custom domain it stays the tenant's canonical
+    ``https://TENANT.REGION.auth0.com/api/v2/``, so it must be given then.  A client assertion's ``aud``
+    (``assertion_audience``) is always ``https://DOMAIN/``, the host the assertion is sent to, custom domain
+    included, never derived from ``audience``: Auth0's "Authenticate with Private Key JWT" page (aud is the
+    URL of the tenant or of the custom domain that receives the assertion, trailing slash included; the
+    custom domain is recommended when one is configured), and the SDKs do the same (auth0-python
+    ``client_authentication.py``: ``https://{domain}/``; go-auth0 ``internal/client/jwt_token_source.go``:
+    the domain URL plus ``/``, while the token's audience is a separate setting).
     """
 
     def __init__(self, domain, client_id=None, client_secret=None, private_key=None, signing_alg='RS256',
-                 token=None, validate_certs=True, ca_path=None, timeout=30.0, retries=5,
+                 token=None, validate_certs=True, ca_path=None, timeout=30.0, retries=5, audience=None,
                  transport=None, sleep=None, clock=None, max_retry_wait=MAX_RETRY_WAIT):
         if not HAS_HTTPX:  # pragma: no cover - depends on the environment
             raise Auth0Error('The Python library httpx is needed.')
         self.base_url, self.domain = parse_domain(domain)
-        self.management_audience = 'https://%s/api/v2/' % self.domain
+        self.management_audience = parse_audience(audience) or 'https://%s/api/v2/' % self.domain
         self.assertion_audience = 'https://%s/' % self.domain
         self.client_id = client_id
         self._client_secret = client_secret
@@ -476,22 +540,42 @@ class Auth0Client:
         return self.call('GET', self._client_path(client_id), params=params)
 
     def list_clients(self, fields=None):
-        """Read every client, page by page."""
+        """Read every client of the tenant, page by page, without the global client.
+
+        The global client (``is_global: true``, "All Applications") holds tenant-wide settings, not an
+        application: it is left out.  Clients of every ``app_type`` (``resource_server`` ones included) are
+        returned as Auth0 gives them, whatever fields they lack.  When ``fields`` are given, ``is_global`` is
+        asked for too and removed again unless it was asked for.
+        """
+        asked = list(fields or [])
+        if asked and 'is_global' not in asked:
+            asked.append('is_global')
         clients = []
         page = 0
+        read = 0
         while True:
             params = {'page': page, 'per_page': PAGE_SIZE, 'include_totals': 'true'}
-            if fields:
-                params.update({'fields': ','.join(fields), 'include_fields': 'true'})
+            if asked:
+                params.update({'fields': ','.join(asked), 'include_fields': 'true'})
             body = self.call('GET', '/clients', params=params)
             if isinstance(body, list):
                 # Some tenants ignore include_totals: a bare list, paged the same way.
                 batch, total = body, None
+            elif isinstance(body, dict) and isinstance(body.get('clients'), list):
+                batch, total = body['clients'], body.get('total')
             else:
-                batch, total = body.get('clients') or [], body.get('total')
-            clients.extend(batch)
+                raise _unexpected('GET', '/api/v2/clients', body, 'a list of clients, or an object with one in "clients"')
+            for client in batch:
+                if not isinstance(client, dict):
+                    raise _unexpected('GET', '/api/v2/clients', body, 'client objects in the list')
+                if client.get('is_global') is True:
+                    continue
+                if fields and 'is_global' not in fields:
+                    client = dict((k, v) for k, v in client.items() if k != 'is_global')
+                clients.append(client)
+            read += len(batch)
             page += 1
-            if not batch or len(batch) < PAGE_SIZE or (total is not None and len(clients) >= total):
+            if not batch or len(batch) < PAGE_SIZE or (isinstance(total, int) and read >= total):
                 return clients
 
     def update_client(self, client_id, body):
@@ -499,8 +583,12 @@ class Auth0Client:
 
     def list_credentials(self, client_id):
         """Every credential record of a client (one GET; the API does not page this list)."""
-        body = self.call('GET', self._client_path(client_id) + '/credentials')
-        return body if isinstance(body, list) else []
+        path = self._client_path(client_id) + '/credentials'
+        body = self.call('GET', path)
+        if not isinstance(body, list):
+            # Never "no credentials": a plan built on that would see every key as gone.
+            raise _unexpected('GET', '/api/v2' + path, body, 'a list of credentials')
+        return body
 
     def create_credential(self, client_id, body):
         """Create a credential.  Never repeated blindly: after an unknown outcome, read back by kid."""

@@ -2,7 +2,8 @@
 # Copyright: (c) 2026, keyops.auth0 contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 
-"""Pure helpers over credential objects: expiry dates, references, enabled lists.
+"""Pure helpers over credential objects: expiry dates, references, enabled lists, where a credential is used,
+and what a refusal of the token endpoint proves about a key.
 
 PRIVATE to the keyops.auth0 collection: names and behaviour may change without notice.
 No HTTP here; every function works on the dicts the Management API returns.
@@ -24,8 +25,13 @@ _UTC = datetime.timezone.utc
 CREDENTIAL_METHODS = ('private_key_jwt', 'tls_client_auth', 'self_signed_tls_client_auth')
 #: Fields a credential object may carry; anything else in a response is dropped.
 CREDENTIAL_FIELDS = ('id', 'name', 'kid', 'alg', 'credential_type', 'created_at', 'updated_at', 'expires_at')
+#: Every field of a client that lists credential ids (Management API v2 reference, GET/PATCH /clients/{id}: the
+#: schemas that hold ``CredentialId`` items): each credential method of client_authentication_methods, and
+#: signed_request_object.credentials, the keys of JWT-secured Authorization Requests (JAR). A credential listed
+#: in any of them is in use: the collection never frees, retires or deletes it on its own.
+CREDENTIAL_USES = CREDENTIAL_METHODS + ('signed_request_object',)
 #: The fields of a client that describe_client uses (what a module asks GET /clients for).
-CLIENT_FIELDS = ('client_id', 'name', 'client_authentication_methods', 'token_endpoint_auth_method')
+CLIENT_FIELDS = ('client_id', 'name', 'client_authentication_methods', 'token_endpoint_auth_method', 'signed_request_object')
 
 
 class CredentialReferenceError(ValueError):
@@ -154,14 +160,47 @@ def enabled_credentials(client):
     return None, []
 
 
+def _listed_ids(part):
+    """The credential ids of one ``{"credentials": [{"id": ...}]}`` part of a client (none for anything else)."""
+    entries = part.get('credentials') if isinstance(part, dict) else None
+    return [c.get('id') for c in entries if isinstance(c, dict) and c.get('id')] if isinstance(entries, list) else []
+
+
+def credential_uses(client):
+    """{credential id: [the client fields that list it, in CREDENTIAL_USES order]}.
+
+    Every credential method of client_authentication_methods is looked at, not only the one that
+    enabled_credentials() reports, and signed_request_object (JAR); a field Auth0 left out or set to null
+    lists nothing.
+    """
+    uses = {}
+    if not isinstance(client, dict):
+        return uses
+    methods = client.get('client_authentication_methods')
+    parts = [(m, methods.get(m)) for m in CREDENTIAL_METHODS] if isinstance(methods, dict) else []
+    parts.append(('signed_request_object', client.get('signed_request_object')))
+    for place, part in parts:
+        for ident in _listed_ids(part):
+            if place not in uses.setdefault(ident, []):
+                uses[ident].append(place)
+    return uses
+
+
 def describe_client(client, credentials, now=None):
-    """A client with its credentials, as auth0_client_credential_info returns it (see client_from_description)."""
+    """A client with its credentials, as auth0_client_credential_info returns it (see client_from_description).
+
+    Each credential carries ``enabled`` and ``method`` (the authentication method that enables it), and
+    ``used_by`` (every client field that lists it: the credential methods and ``signed_request_object``) with
+    ``in_use`` (whether any does): a credential only JAR uses is not enabled, and still in use.
+    """
     method, enabled = enabled_credentials(client)
+    uses = credential_uses(client)
     listed = []
     for credential in credentials:
         view = credential_view(credential)
         is_enabled = credential.get('id') in enabled
-        view.update(enabled=is_enabled, method=method if is_enabled else None,
+        used_by = uses.get(credential.get('id'), [])
+        view.update(enabled=is_enabled, method=method if is_enabled else None, in_use=bool(used_by), used_by=used_by,
                     days_until_expiry=days_until(credential.get('expires_at'), now=now))
         listed.append(view)
     return {
@@ -200,4 +239,49 @@ def client_from_description(described, client_id):
     else:
         client = {'client_id': client_id, 'name': described.get('name'), 'client_authentication_methods': None,
                   'token_endpoint_auth_method': method}
+    jar = [c['id'] for c in described['credentials'] if 'signed_request_object' in (c.get('used_by') or [])]
+    if jar:
+        client['signed_request_object'] = {'credentials': [{'id': i} for i in jar]}
     return client, credentials
+
+
+# -- what a refusal of /oauth/token proves ------------------------------------------------------------------
+
+#: How Auth0 words the 403 ``access_denied`` it answers once it has authenticated the client, when no client
+#: grant covers the audience ('Client is not authorized to access "https://.../api/v2/". You need to create a
+#: "client-grant" associated to this API...', older tenants '... You might probably want to create ...') or
+#: the scopes asked ('Client has not been granted scopes: ...'). Only these prove that Auth0 accepted the key.
+MISSING_GRANT = re.compile(r'^\s*Client (is not authorized to access|has not been granted scopes)\b', re.IGNORECASE)
+#: Throttling of the token endpoint: 429 ``too_many_requests`` ("Global limit has been reached"), Auth0's
+#: ``api_limit``, and a 403 ``{"error": "Rate limit reached", "error_description": "Access Denied"}`` that
+#: public SDKs handle (poap-xyz/poap-sdk pull request 221, 2025).
+THROTTLED = re.compile(r'rate.?limit|too.?many.?requests|global limit|api_limit', re.IGNORECASE)
+
+
+def token_refusal(status, error=None, description=None):
+    """What a refused token request says of the key that signed it (or the secret sent).
+
+    ``missing_grant``: a 403 ``access_denied`` naming a missing client grant, given after Auth0 authenticated the
+    client, so the key works (the proof, like a token); ``throttled``: the request was rate limited and proves
+    nothing; ``refused``: anything else (``invalid_client``, another 403, a 5xx, no answer), no proof either.
+    """
+    texts = ' '.join(str(t) for t in (error, description) if t)
+    if status == 429 or THROTTLED.search(texts):
+        return 'throttled'
+    if status == 403 and str(error or '').lower() == 'access_denied' and MISSING_GRANT.match(str(description or '')):
+        return 'missing_grant'
+    return 'refused'
+
+
+def token_failure(refusals, attempts, last):
+    """Why ``attempts`` token requests proved nothing: ``refusals`` are token_refusal() of each answer, ``last``
+    the text of the last one. Names the throttling when there was some."""
+    throttled = refusals.count('throttled')
+    if refusals and refusals[-1] == 'throttled':
+        why = ('the token endpoint throttled the request (rate limit) %s; a throttled answer proves nothing about the key'
+               % ('on every attempt' if throttled == len(refusals) else 'on %d of them, the last included' % throttled))
+    else:
+        why = 'no answer was a token or a refusal naming a missing client grant'
+        if throttled:
+            why += ' (%d of them throttled by the rate limit)' % throttled
+    return 'no proof after %d attempt%s: %s. Last answer: %s' % (attempts, '' if attempts == 1 else 's', why, last)

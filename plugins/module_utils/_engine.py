@@ -20,7 +20,7 @@ from __future__ import annotations
 import datetime
 import time
 
-from ansible_collections.keyops.auth0.plugins.module_utils import _credentials, _marker
+from ansible_collections.keyops.auth0.plugins.module_utils import _credentials, _keys, _marker
 from ansible_collections.keyops.auth0.plugins.module_utils._client import Auth0Error
 
 METHOD = 'private_key_jwt'
@@ -93,11 +93,24 @@ def free(auth0, client, credentials, freed, check_mode):
 
 
 def register(auth0, client, credentials, name, public_key, kid, alg, expires_in_days, check_mode, now=None):
-    """POST the new public key as a credential (unless a credential with its kid exists); returns it."""
+    """POST the new public key as a credential (unless a credential with its kid exists); returns it.
+
+    ``kid`` goes into the body only when it is not the RFC 7638 thumbprint of the key: Auth0 gives a credential
+    sent without a kid that thumbprint, so the credential still has ``kid`` and is still found by it.
+    When the POST fails (its answer lost, or "already exist" to a retry whose first try landed), the list is
+    read back once: the credential with ``kid`` there is the one this call created (Auth0 refuses the same
+    key twice on a client), and it is returned instead of the error.
+    """
     for credential in credentials:
         if credential.get('kid') == kid:
             return credential, credentials
-    body = {'credential_type': 'public_key', 'name': name, 'pem': public_key, 'kid': kid, 'alg': alg}
+    body = {'credential_type': 'public_key', 'name': name, 'pem': public_key, 'alg': alg}
+    try:
+        thumbprint = _keys.kid_for_public_key(public_key)
+    except ValueError:  # not a key this collection reads: the kid is sent as it is
+        thumbprint = None
+    if kid != thumbprint:
+        body['kid'] = kid
     if expires_in_days and int(expires_in_days) > 0:
         moment = (now or datetime.datetime.now(datetime.timezone.utc)) + datetime.timedelta(days=int(expires_in_days))
         body['expires_at'] = moment.strftime('%Y-%m-%dT%H:%M:%S.000Z')
@@ -105,30 +118,43 @@ def register(auth0, client, credentials, name, public_key, kid, alg, expires_in_
         created = {'id': None, 'name': name, 'kid': kid, 'alg': alg, 'credential_type': 'public_key',
                    'expires_at': body.get('expires_at')}
     else:
-        created = auth0.create_credential(client['client_id'], body)
+        try:
+            created = auth0.create_credential(client['client_id'], body)
+        except Auth0Error as error:
+            try:
+                created = next((c for c in auth0.list_credentials(client['client_id']) if c.get('kid') == kid), None)
+            except Auth0Error:
+                created = None
+            if created is None:
+                raise error from None
     return created, credentials + [created]
 
 
 def verify(auth0, client_id, private_key, alg, kid, audience, attempts=4, delay=2.0, sleep=None):
     """Obtain a token with the new key: the proof that Auth0 accepts it. Returns None, or the reason it failed.
 
-    A 403 ``access_denied`` comes after Auth0 authenticated the assertion: the key works, the client only
-    lacks a grant for that audience. ``invalid_client`` is retried a few times (a new credential may take
-    a moment to be seen everywhere).
+    Only two answers are proof: a token, and a 403 ``access_denied`` that names a missing client grant ("Client is
+    not authorized to access ...", "Client has not been granted scopes ..."), which Auth0 gives after it
+    authenticated the assertion (_credentials.token_refusal). Anything else, a throttled answer (429, or a 403
+    "Rate limit reached") above all, proves nothing: it is retried, ``attempts`` in all, waiting ``delay`` then
+    twice as long each time (a new credential may also take a moment to be seen everywhere), and the reason
+    then says what the answers were, naming the throttling. No old credential is retired without the proof.
     """
-    reason = None
     sleep = sleep or getattr(auth0, '_sleep', None) or time.sleep
+    refusals, last = [], None
     for attempt in range(attempts):
         if attempt:
-            sleep(delay)
+            sleep(delay * 2 ** (attempt - 1))
         try:
             auth0.request_token(client_id, private_key=private_key, alg=alg, kid=kid, audience=audience or None)
             return None
         except Auth0Error as error:
-            if error.status == 403 and (error.error_code or error.error) == 'access_denied':
+            refusal = _credentials.token_refusal(error.status, error.error_code or error.error, error.message)
+            if refusal == 'missing_grant':
                 return None
-            reason = str(error)
-    return reason
+            refusals.append(refusal)
+            last = str(error)
+    return _credentials.token_failure(refusals, attempts, last)
 
 
 def retire(auth0, client, retire_list, check_mode, release_marker=False):

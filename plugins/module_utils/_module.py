@@ -45,6 +45,7 @@ def auth0_argument_spec():
     """The connection options every module of the auth0 action group accepts."""
     return dict(
         auth0_domain=dict(type='str', required=True, fallback=(env_fallback, ['AUTH0_DOMAIN'])),
+        auth0_audience=dict(type='str', fallback=(env_fallback, ['AUTH0_AUDIENCE'])),
         auth0_client_id=dict(type='str', fallback=(env_fallback, ['AUTH0_CLIENT_ID'])),
         auth0_client_secret=dict(type='str', no_log=True, fallback=(env_fallback, ['AUTH0_CLIENT_SECRET'])),
         auth0_client_assertion_private_key=dict(type='str', no_log=True,
@@ -95,6 +96,7 @@ class Auth0Module(AnsibleModule):
                 ca_path=p['auth0_ca_path'],
                 timeout=p['timeout'],
                 retries=p['retries'],
+                audience=p['auth0_audience'],
                 **self.client_options
             )
         return self._auth0

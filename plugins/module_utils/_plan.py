@@ -189,7 +189,12 @@ def plan(params, now):
 def retirable(credentials, target_credential, hosts, current_kids, prefix):
     """(retire, foreign, candidates): the credentials of earlier keys of these hosts or made by this role (to
     retire once every host holds the target), those of others (reported, never touched), and the retirable
-    ones no host holds (which may be freed to make room)."""
+    ones no host holds (which may be freed to make room).
+
+    A credential that the client lists anywhere but in its private_key_jwt list (``used_by``: another credential
+    method, or signed_request_object for JWT-secured Authorization Requests) is in use elsewhere: it is
+    reported with the others' and never retired or freed, whoever made it and whatever the hosts hold.
+    """
     held = set(h['live'] for h in hosts if h['live']) | set(h['staged'] for h in hosts if h['staged'])
     previous = set(k for h in hosts for k in h['previous'])
     retire, foreign, candidates = [], [], []
@@ -200,10 +205,16 @@ def retirable(credentials, target_credential, hosts, current_kids, prefix):
         ours_before = kid in previous or kid in current_kids
         created_here = bool(prefix) and str(credential.get('name') or '').startswith(prefix)
         other_method = credential.get('enabled') and credential.get('method') not in (None, METHOD)
-        if other_method or not (ours_before or created_here):
-            if kid not in held:
-                foreign.append(view(credential, 'not created by this role and not a previous key of these hosts'
-                                    if not other_method else 'enabled for %s' % credential.get('method')))
+        elsewhere = [u for u in credential.get('used_by') or [] if u != METHOD]
+        if other_method and credential.get('method') not in elsewhere:
+            elsewhere.insert(0, credential.get('method'))
+        if elsewhere or not (ours_before or created_here):
+            if elsewhere:
+                foreign.append(view(credential, 'in use elsewhere: %s' % ', '.join(
+                    'signed_request_object (JWT-secured Authorization Requests)' if u == 'signed_request_object'
+                    else 'enabled for %s' % u for u in elsewhere)))
+            elif kid not in held:
+                foreign.append(view(credential, 'not created by this role and not a previous key of these hosts'))
             continue
         reason = 'previous key of these hosts' if ours_before else 'created by this role (name starts with %s)' % prefix
         retire.append(view(credential, reason))

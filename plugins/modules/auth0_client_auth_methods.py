@@ -144,15 +144,18 @@ client:
       sample: private_key_jwt
     credentials:
       description:
-        - The credentials of the application, without PEM, each with C(enabled), C(method) and C(days_until_expiry)
-          as in RV(keyops.auth0.auth0_client_credential_info#module:clients[].credentials).
+        - The credentials of the application, without PEM, each with C(enabled), C(method), C(in_use), C(used_by)
+          and C(days_until_expiry) as in RV(keyops.auth0.auth0_client_credential_info#module:clients[].credentials).
+        - C(used_by) lists every client field that lists the credential (the credential methods, and
+          C(signed_request_object) for JWT-secured Authorization Requests); C(in_use) is whether one does. A
+          credential removed from the enabled list that C(signed_request_object) lists is still in use.
       type: list
       elements: dict
       sample:
         - {id: cred_1m7sfABoNTTKYwTQ8qt6tX, name: billing-2026-07, kid: MvgWaC6Z_8cDHQCyMK7CXlRti2I5gpYQNkFeRl-7YJo,
            alg: RS256, credential_type: public_key, created_at: "2026-07-01T09:00:00.000Z",
            updated_at: "2026-07-01T09:00:00.000Z", expires_at: null, enabled: true, method: private_key_jwt,
-           days_until_expiry: null}
+           in_use: true, used_by: [private_key_jwt], days_until_expiry: null}
 method:
   description: The authentication method after the run (O(method), or O(token_endpoint_auth_method)).
   returned: always

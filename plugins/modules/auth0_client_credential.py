@@ -41,6 +41,8 @@ options:
       - V(present) creates the credential if no credential matches, and brings O(expires_at) up to date.
       - V(absent) deletes the matching credential. A credential that is still enabled on the client is only
         deleted when O(detach=true), which first removes it from the enabled list.
+      - A credential that the client lists in C(signed_request_object) (the keys of JWT-secured Authorization
+        Requests, JAR) is in use there, so it is never deleted or replaced; remove it from that list first.
     type: str
     choices: [present, absent]
     default: present
@@ -54,6 +56,8 @@ options:
       - Key ID of the credential, 10 to 64 letters, digits, C(_) or C(-).
       - When not given and O(pem) is, the RFC 7638 thumbprint of the public key is used, both to find the
         credential and as the kid of a new one.
+      - A kid equal to that thumbprint is not sent when the credential is created, since Auth0 gives a credential
+        created without a kid exactly that kid; any other kid is sent.
     type: str
   name:
     description:
@@ -199,6 +203,7 @@ detached_from:
 
 from ansible_collections.keyops.auth0.plugins.module_utils import _credentials as creds
 from ansible_collections.keyops.auth0.plugins.module_utils import _keys
+from ansible_collections.keyops.auth0.plugins.module_utils._client import Auth0Error
 from ansible_collections.keyops.auth0.plugins.module_utils._credentials import credential_view, enabled_credentials
 from ansible_collections.keyops.auth0.plugins.module_utils._module import Auth0Module
 
@@ -268,8 +273,8 @@ def creation_body(module, kid, expires_at, cert_expiry, current_type=None):
     for key in ('name', 'pem', 'alg', 'subject_dn'):
         if p[key] is not None:
             body[key] = p[key]
-    if kid and p['pem']:
-        body['kid'] = kid
+    if kid and p['pem'] and kid != _keys.kid_for_public_key(p['pem']):
+        body['kid'] = kid  # Auth0 sets the thumbprint itself when no kid is sent: only another one is sent
     if expires_at:
         body['expires_at'] = expires_at
     if cert_expiry:
@@ -288,10 +293,46 @@ def predicted(body, kid, expires_at):
     return view
 
 
+def create(module, body, kid):
+    """POST the credential. When that fails (its answer lost, or "already exist" to a retry whose first try
+    landed), the list is read back once: a credential with ``kid`` there is the one this run created (Auth0
+    refuses the same key twice on a client), and it is returned instead of the error."""
+    client_id = module.params['client_id']
+    try:
+        return module.client.create_credential(client_id, body)
+    except Auth0Error as error:
+        found = None
+        if kid:
+            try:
+                found = next((c for c in module.client.list_credentials(client_id) if c.get('kid') == kid), None)
+            except Auth0Error:
+                found = None
+        if found is None:
+            raise error from None
+        return found
+
+
+def read_uses(module):
+    """(method, enabled ids, {id: [client fields that list it]}) of the client: one GET of the two fields that
+    list credential ids."""
+    fields = ['client_authentication_methods', 'signed_request_object']
+    found = module.client.get_client(module.params['client_id'], fields=fields)
+    method, enabled = enabled_credentials(found)
+    return method, enabled, creds.credential_uses(found)
+
+
+def refuse_jar(module, current, uses, what):
+    if 'signed_request_object' in uses.get(current['id'], []):
+        module.fail_json(msg='Credential %s of client %s is listed in its signed_request_object (the keys of JWT-secured '
+                             'Authorization Requests): %s it would break them. Remove it from that list first; nothing '
+                             'was changed.' % (current['id'], module.params['client_id'], what))
+
+
 def ensure_absent(module, current):
     client_id, client = module.params['client_id'], module.client
     result = {'changed': True, 'credential': None}
-    method, enabled = enabled_credentials(client.get_client(client_id, fields=['client_authentication_methods']))
+    method, enabled, uses = read_uses(module)
+    refuse_jar(module, current, uses, 'deleting')
     if current['id'] in enabled:
         if not module.params['detach']:
             module.fail_json(msg='Credential %s is still enabled (%s) on client %s; set detach=true to remove it '
@@ -319,7 +360,7 @@ def ensure_present(module, current, credentials, kid, expires_at, cert_expiry):
         body = creation_body(module, kid, expires_at, cert_expiry)
         if module.check_mode:
             return True, predicted(body, kid, cert_expiry or expires_at)
-        return True, credential_view(client.create_credential(p['client_id'], body))
+        return True, credential_view(create(module, body, kid))
     expires_at = cert_expiry or expires_at
     changed_fixed = [k for k in IMMUTABLE if p[k] is not None and p[k] != current.get(k)]
     if p['subject_dn'] is not None and current.get('subject_dn') not in (None, p['subject_dn']):
@@ -338,7 +379,8 @@ def replace(module, current, fields, kid, expires_at):
     """Auth0 cannot change name, alg or type: replace an unused credential with the same key and kid."""
     p, client = module.params, module.client
     what = ', '.join('%s %r -> %r' % (f, current.get(f), p[f]) for f in fields)
-    method, enabled = enabled_credentials(client.get_client(p['client_id'], fields=['client_authentication_methods']))
+    method, enabled, uses = read_uses(module)
+    refuse_jar(module, current, uses, 'replacing')
     if current['id'] in enabled:
         module.fail_json(msg='Credential %s of client %s is enabled (%s) and Auth0 cannot change its %s (%s); '
                              'replacing it would break authentication. Disable it first or keep these fields.'
@@ -352,7 +394,7 @@ def replace(module, current, fields, kid, expires_at):
     if module.check_mode:
         return True, predicted(body, kid, expires_at)
     client.delete_credential(p['client_id'], current['id'])
-    return True, credential_view(client.create_credential(p['client_id'], body))
+    return True, credential_view(create(module, body, kid))
 
 
 def run_module(module):

@@ -33,6 +33,9 @@ options:
     description:
       - Client ID of one application. When omitted, every application of the tenant is listed (page by page),
         which costs one call per application.
+      - The listing leaves out the tenant's global client (C(is_global), "All Applications"), which holds
+        tenant-wide settings and is no application; applications of every C(app_type), resource server clients
+        included, are listed.
     type: str
 seealso:
   - module: keyops.auth0.auth0_client_credential
@@ -125,6 +128,20 @@ clients:
           description: The authentication method it is enabled for, V(null) when it is not enabled.
           type: str
           sample: private_key_jwt
+        used_by:
+          description:
+            - Every field of the application that lists the credential, among V(private_key_jwt),
+              V(tls_client_auth), V(self_signed_tls_client_auth) (of C(client_authentication_methods)) and
+              V(signed_request_object) (JWT-secured authorization requests); empty when none does.
+          type: list
+          elements: str
+          sample: [private_key_jwt]
+        in_use:
+          description:
+            - Whether any field of the application lists the credential (RV(clients[].credentials[].used_by) is
+              not empty). A credential only C(signed_request_object) lists is in use without being enabled.
+          type: bool
+          sample: true
         days_until_expiry:
           description: Whole days until C(expires_at), negative once past, V(null) without an expiry date.
           type: int
@@ -140,7 +157,8 @@ def run_module(module):
     if module.params['client_id']:
         clients = [api.get_client(module.params['client_id'], fields=creds.CLIENT_FIELDS)]
     else:
-        clients = api.list_clients(fields=creds.CLIENT_FIELDS)
+        # without the global client; a client of any app_type may lack any field but its client_id
+        clients = [c for c in api.list_clients(fields=creds.CLIENT_FIELDS) if c.get('client_id')]
     result = [creds.describe_client(c, api.list_credentials(c['client_id'])) for c in clients]
     module.exit_json(changed=False, clients=result)
 

@@ -14,6 +14,14 @@ description:
     client assertion signed by O(private_key), or with O(client_secret).
   - Proves that a key works (for example right after enabling it), and obtains a Management API token once per
     play, to be reused through O(auth0_token) in C(module_defaults).
+  - A token proves that Auth0 accepts the key or secret. So does a 403 C(access_denied) whose description names a
+    missing client grant, which Auth0 gives only after it authenticated the client; that answer fails the module
+    at once (with C(key_accepted=true)), or with O(accept_missing_grant=true) it succeeds without a token.
+  - Any other answer proves nothing and is tried again, 4 attempts in all, 2, 4 then 8 seconds apart (throttled
+    answers always, other refusals only with a private key, whose new credential may take a moment to be seen
+    everywhere); the module then fails with a message that says why, naming the throttling when the token
+    endpoint throttled the requests (a 429, or a 403 C(Rate limit reached)), with C(throttled) and
+    C(key_accepted=false) in the failure.
   - The token is only returned with O(return_token=true).
   - The management access options of the action group (O(auth0_client_id), O(auth0_client_secret),
     O(auth0_client_assertion_private_key), O(auth0_token)) are accepted, so that group defaults apply, but not used.
@@ -75,6 +83,17 @@ options:
       - Return the access token as RV(access_token). Use C(no_log) on the task when it is set.
     type: bool
     default: false
+  accept_missing_grant:
+    description:
+      - Succeed without a token (RV(granted=false)) when Auth0 authenticated the client but refused the token
+        because no client grant gives it O(audience) or the scopes asked for - a 403 C(access_denied) whose
+        description names the missing grant (C(Client is not authorized to access ...), C(Client has not been
+        granted scopes ...)). That answer comes only after Auth0 accepted the key, so it proves the key works.
+      - Any other refusal, a 403 C(access_denied) with another description included, still fails.
+      - Without it, that answer fails too (no token was obtained).
+    type: bool
+    default: false
+    version_added: 2.0.0
 seealso:
   - module: keyops.auth0.auth0_client_auth_methods
 """
@@ -88,6 +107,14 @@ EXAMPLES = r"""
     kid: "{{ new_kid }}"
     audience: https://billing.example.com/
   no_log: true
+
+- name: Prove the key of a host, for a client that may have no grant for the Management API
+  keyops.auth0.auth0_client_token:
+    auth0_domain: acme.eu.auth0.com
+    client_id: "{{ app_client_id }}"
+    private_key_path: /etc/billing/auth0.key
+    accept_missing_grant: true
+  register: proof
 
 - name: Get one management token for the play, then reuse it
   keyops.auth0.auth0_client_token:
@@ -110,19 +137,39 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+granted:
+  description:
+    - Whether a token was issued. V(false) only with O(accept_missing_grant=true), when Auth0 accepted the key
+      but the client has no grant for O(audience) (see RV(refusal)).
+  returned: success
+  type: bool
+  sample: true
+  version_added: 2.0.0
+refusal:
+  description: Auth0's description of the missing grant, when RV(granted=false).
+  returned: when RV(granted=false)
+  type: str
+  sample: Client is not authorized to access "https://billing.example.com/".
+  version_added: 2.0.0
+attempts:
+  description: The number of token requests made (more than one when an answer proved nothing and was retried).
+  returned: always
+  type: int
+  sample: 1
+  version_added: 2.0.0
 token_type:
   description: Token type.
-  returned: success
+  returned: when RV(granted=true)
   type: str
   sample: Bearer
 expires_in:
   description: Lifetime of the token in seconds.
-  returned: success
+  returned: when RV(granted=true)
   type: int
   sample: 86400
 scope:
   description: Scopes granted, separated by spaces.
-  returned: success
+  returned: when RV(granted=true)
   type: str
   sample: read:clients update:clients read:client_credentials
 kid:
@@ -138,13 +185,53 @@ audience:
   sample: https://acme.eu.auth0.com/api/v2/
 access_token:
   description: The access token. Keep it out of logs.
-  returned: when O(return_token=true)
+  returned: when O(return_token=true) and RV(granted=true)
   type: str
   sample: eyJhbGciOi...
 """
 
-from ansible_collections.keyops.auth0.plugins.module_utils import _keys
+import time
+
+from ansible_collections.keyops.auth0.plugins.module_utils import _credentials, _keys
+from ansible_collections.keyops.auth0.plugins.module_utils._client import Auth0Error
 from ansible_collections.keyops.auth0.plugins.module_utils._module import Auth0Module
+
+#: Token requests in all when an answer proves nothing, and the first wait between them (doubled each time).
+ATTEMPTS = 4
+DELAY = 2.0
+
+
+def obtain(module, private_key, audience):
+    """Ask for the token until an answer proves something: (token body or None, refusal description or None,
+    attempts made). Fails the module, naming the throttling if there was some, when no answer does."""
+    p = module.params
+    sleep = getattr(module.client, '_sleep', None) or time.sleep
+    refusals, last = [], None
+    for attempt in range(ATTEMPTS):
+        if attempt:
+            sleep(DELAY * 2 ** (attempt - 1))
+        try:
+            body = module.client.request_token(p['client_id'], client_secret=p['client_secret'], private_key=private_key,
+                                               alg=p['alg'], kid=p['kid'], audience=audience)
+            return body, None, attempt + 1
+        except Auth0Error as error:
+            refusal = _credentials.token_refusal(error.status, error.error_code or error.error, error.message)
+            if refusal == 'missing_grant' and p['accept_missing_grant']:
+                return None, error.message, attempt + 1
+            refusals.append(refusal)
+            # A missing grant will not appear by waiting, nor will a wrong secret start to work; a new
+            # credential may take a moment to be seen everywhere, and throttling passes.
+            if refusal == 'missing_grant' or (refusal == 'refused' and not private_key):
+                hint = (' Auth0 authenticated the client (so its key or secret works) but no client grant covers the '
+                        'audience or scopes; accept_missing_grant=true counts that as proof.' if refusal == 'missing_grant'
+                        else '')
+                module.fail_json(msg='No token for client %s: %s.%s' % (p['client_id'], str(error).rstrip('.'), hint),
+                                 api_error=error.to_dict(), attempts=attempt + 1, throttled=False,
+                                 key_accepted=refusal == 'missing_grant')
+            last = error
+    module.fail_json(msg='No token for client %s: %s' % (p['client_id'], _credentials.token_failure(refusals, ATTEMPTS, last)),
+                     api_error=last.to_dict(), attempts=ATTEMPTS, throttled=refusals[-1] == 'throttled', key_accepted=False)
+    return None, None, ATTEMPTS  # not reached: fail_json exits
 
 
 def run_module(module):
@@ -169,13 +256,14 @@ def run_module(module):
         except ValueError as exc:
             module.fail_json(msg='%s: %s' % ('private_key_path' if p['private_key_path'] else 'private_key', exc))
     audience = p['audience'] or module.client.management_audience
-    body = module.client.request_token(p['client_id'], client_secret=p['client_secret'],
-                                       private_key=private_key, alg=p['alg'], kid=p['kid'],
-                                       audience=audience)
-    result.update(token_type=body.get('token_type'), expires_in=body.get('expires_in'),
-                  scope=body.get('scope'), audience=audience)
-    if p['return_token']:
-        result['access_token'] = body['access_token']
+    body, refusal, attempts = obtain(module, private_key, audience)
+    result.update(audience=audience, attempts=attempts, granted=body is not None)
+    if body is None:
+        result['refusal'] = refusal
+    else:
+        result.update(token_type=body.get('token_type'), expires_in=body.get('expires_in'), scope=body.get('scope'))
+        if p['return_token']:
+            result['access_token'] = body['access_token']
     module.exit_json(**result)
 
 
@@ -190,6 +278,7 @@ def main():
             client_secret=dict(type='str', no_log=True),
             audience=dict(type='str'),
             return_token=dict(type='bool', default=False),
+            accept_missing_grant=dict(type='bool', default=False),
         ),
         mutually_exclusive=[('private_key', 'client_secret', 'private_key_path')],
         required_one_of=[('private_key', 'client_secret', 'private_key_path')],

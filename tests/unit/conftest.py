@@ -18,7 +18,8 @@ def api(monkeypatch):
     fake = Api()
     monkeypatch.setattr(Auth0Module, 'client_options', {'transport': fake.transport, 'sleep': fake.sleeps.append})
     for name in ('AUTH0_DOMAIN', 'AUTH0_CLIENT_ID', 'AUTH0_CLIENT_SECRET', 'AUTH0_API_TOKEN',
-                 'AUTH0_CLIENT_ASSERTION_PRIVATE_KEY', 'AUTH0_CLIENT_ASSERTION_SIGNING_ALG', 'AUTH0_CA_PATH'):
+                 'AUTH0_CLIENT_ASSERTION_PRIVATE_KEY', 'AUTH0_CLIENT_ASSERTION_SIGNING_ALG', 'AUTH0_CA_PATH',
+                 'AUTH0_AUDIENCE'):
         monkeypatch.delenv(name, raising=False)
     yield fake
 

@@ -37,7 +37,7 @@ ROLE_DEFAULTS = {
     'health_check_delay': 2, 'rollback_on_failure': True, 'verify_audience': '', 'verify_host_token': False, 'retire': True,
     'auth0_token': '', 'allow_partial': False, 'replace_unusable_key': False, 'stale_marker_minutes': 120,
     'take_over_stale_marker': False}
-FIELDS = {'fields': 'client_id,name,client_authentication_methods,token_endpoint_auth_method,client_metadata',
+FIELDS = {'fields': 'client_id,name,client_authentication_methods,token_endpoint_auth_method,signed_request_object,client_metadata',
           'include_fields': 'true'}
 
 
@@ -577,7 +577,11 @@ def test_switch_a_failure_says_when_the_previous_key_could_not_be_put_back(setti
 
 @pytest.mark.parametrize('answer, failure', [
     ({'changed': False, 'access_token': 'x'}, None),
-    ({'failed': True, 'msg': 'Client has not been granted scopes', 'api_error': {'error': 'access_denied'}}, None),
+    # accept_missing_grant: a refusal naming the missing grant is the module's success (granted false)
+    ({'changed': False, 'granted': False, 'refusal': 'Client has not been granted scopes'}, None),
+    # any other refusal proves nothing, access_denied included (a throttled or refused request)
+    ({'failed': True, 'msg': 'access_denied: Unauthorized', 'api_error': {'error': 'access_denied'}},
+     'access_denied: Unauthorized'),
     ({'failed': True, 'msg': 'invalid_client: Invalid client assertion', 'api_error': {'error': 'invalid_client'}},
      'invalid_client: Invalid client assertion'),
     ({'failed': True}, 'unknown error'),
@@ -585,11 +589,13 @@ def test_switch_a_failure_says_when_the_previous_key_could_not_be_put_back(setti
 def test_switch_the_host_proves_its_own_key_file_when_asked(answer, failure):
     host = switching(verify_host_token=True, verify_audience='https://api.example.com/')
     host.vars[host_step.PLAN]['connection']['auth0_ca_path'] = '/etc/ssl/tenant-ca.pem'
+    host.vars[host_step.PLAN]['connection']['auth0_audience'] = 'https://tenant.eu.auth0.com/api/v2/'
     answers = [PROMOTED, answer] + ([{'changed': True}] if failure else [])
     result = host.run('switch', answers)
     assert host.calls[1] == ('keyops.auth0.auth0_client_token', {
         'client_id': CLIENT, 'private_key_path': KEY_PATH, 'alg': 'RS256', 'kid': NEW_KID, 'auth0_domain': DOMAIN,
-        'auth0_ca_path': '/etc/ssl/tenant-ca.pem', 'audience': 'https://api.example.com/'})
+        'accept_missing_grant': True, 'auth0_ca_path': '/etc/ssl/tenant-ca.pem',
+        'auth0_audience': 'https://tenant.eu.auth0.com/api/v2/', 'audience': 'https://api.example.com/'})
     if failure:
         assert result['msg'] == ('Switching web1 to the key %s failed at the token check from the host: %s (the previous key '
                                  'was put back)' % (NEW_KID, failure))
@@ -601,7 +607,7 @@ def test_switch_token_check_without_ca_path_or_audience():
     host = switching(verify_host_token=True)
     host.run('switch', [PROMOTED, {'access_token': 'x'}])
     assert host.calls[1][1] == {'client_id': CLIENT, 'private_key_path': KEY_PATH, 'alg': 'RS256', 'kid': NEW_KID,
-                                'auth0_domain': DOMAIN}
+                                'auth0_domain': DOMAIN, 'accept_missing_grant': True}
 
 
 def test_switch_a_failed_promotion_fails_the_host_and_stops_the_later_batches(api, tmp_path):

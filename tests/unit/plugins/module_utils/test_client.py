@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 
 import httpx
@@ -13,11 +14,16 @@ from ansible_collections.keyops.auth0.plugins.module_utils._client import Auth0C
 from ansible_collections.keyops.auth0.tests.unit.utils import CLIENT, CLIENT_PATH, CREDS_PATH, DOMAIN, Api, credential
 
 
-def make(api, **kwargs):
+def make(api, domain=DOMAIN, **kwargs):
     options = dict(client_id='mgmt', client_secret='mgmt-secret', transport=api.transport, sleep=api.sleeps.append,
                    clock=lambda: 1000.0)
     options.update(kwargs)
-    return Auth0Client(DOMAIN, **options)
+    return Auth0Client(domain, **options)
+
+
+def claims_of(assertion):
+    payload = assertion.split('.')[1]
+    return json.loads(base64.urlsafe_b64decode(payload + '=' * (-len(payload) % 4)))
 
 
 NOT_FOUND = {'statusCode': 404, 'error': 'Not Found', 'message': 'The client does not exist',
@@ -34,6 +40,11 @@ RATE = {'statusCode': 429, 'error': 'Too Many Requests', 'message': 'Global limi
     ('http://localhost:8080', ('http://localhost:8080', 'localhost:8080')),
     ('http://127.9.9.9', ('http://127.9.9.9', '127.9.9.9')),
     ('http://[::1]:9000', ('http://[::1]:9000', '[::1]:9000')),
+    # the scheme's default port is no part of the domain: it would leak into the audiences
+    ('acme.eu.auth0.com:443', ('https://acme.eu.auth0.com', 'acme.eu.auth0.com')),
+    ('https://login.example.com:443/', ('https://login.example.com', 'login.example.com')),
+    ('http://localhost:80', ('http://localhost', 'localhost')),
+    ('login.example.com:8443', ('https://login.example.com:8443', 'login.example.com:8443')),
 ])
 def test_parse_domain(value, expected):
     assert parse_domain(value) == expected
@@ -55,12 +66,91 @@ def test_parse_domain_refused(value, message):
         parse_domain(value)
 
 
+@pytest.mark.parametrize('value', ['acme.eu.auth0.com/api/v2/', 'https://login.example.com/tenant', 'acme:8443/x'])
+def test_domain_with_a_path_names_the_option_and_the_fix(value):
+    api = Api()
+    with pytest.raises(Auth0Error) as info:
+        make(api, domain=value)
+    text = str(info.value)
+    assert text.startswith("auth0_domain %r has a path" % value), text
+    assert 'with no path' in text and 'auth0_audience' in text
+    assert api.requests == []
+
+
 def test_audiences():
     api = Api()
     client = make(api)
     assert client.management_audience == 'https://%s/api/v2/' % DOMAIN
     assert client.assertion_audience == 'https://%s/' % DOMAIN
     client.close()
+
+
+CUSTOM = 'login.example.com'
+CANONICAL = 'https://acme.eu.auth0.com/api/v2/'
+
+
+def test_audience_option_is_the_management_token_audience():
+    api = Api().token(check=lambda r: Api.form(r)['audience'] == CANONICAL or pytest.fail(Api.form(r)['audience']))
+    api.expect('GET', CREDS_PATH, body=[])
+    client = make(api, domain=CUSTOM, audience='  %s ' % CANONICAL)
+    assert client.management_audience == CANONICAL
+    assert client.assertion_audience == 'https://%s/' % CUSTOM
+    assert client.list_credentials(CLIENT) == []
+    assert api.requests[0].url.host == CUSTOM
+    api.done()
+
+
+def test_audience_default_is_unchanged_and_an_empty_one_is_unset():
+    for value in (None, '', '  '):
+        client = make(Api(), audience=value)
+        assert client.management_audience == 'https://%s/api/v2/' % DOMAIN
+
+
+def test_assertion_aud_is_the_custom_domain_not_the_audience(keys):
+    """Behind a custom domain the assertion's aud is https://CUSTOM/ (where it is sent), the token's audience the
+    canonical Management API identifier (auth0_audience)."""
+    seen = []
+    api = Api().token(check=lambda r: seen.append(Api.form(r)))
+    client = make(api, domain='https://%s:443' % CUSTOM, client_secret=None, private_key=keys['one']['private'],
+                  audience=CANONICAL)
+    assert client.token == 'mgmt-token'
+    (form,) = seen
+    assert form['audience'] == CANONICAL
+    claims = claims_of(form['client_assertion'])
+    assert claims['aud'] == 'https://%s/' % CUSTOM and claims['iss'] == claims['sub'] == 'mgmt'
+    api.done()
+
+
+def test_an_explicit_443_leaks_into_no_audience(keys):
+    seen = []
+    api = Api().token(check=lambda r: seen.append(Api.form(r)))
+    client = make(api, domain='%s:443' % CUSTOM, client_secret=None, private_key=keys['one']['private'])
+    assert client.management_audience == 'https://%s/api/v2/' % CUSTOM
+    assert client.token == 'mgmt-token'
+    assert seen[0]['audience'] == 'https://%s/api/v2/' % CUSTOM
+    assert claims_of(seen[0]['client_assertion'])['aud'] == 'https://%s/' % CUSTOM
+    assert api.requests[0].url.host == CUSTOM and api.requests[0].url.port is None
+    api.done()
+
+
+@pytest.mark.parametrize('value', [
+    'http://acme.eu.auth0.com/api/v2/',
+    'acme.eu.auth0.com/api/v2/',
+    'https:///api/v2/',
+    'https://acme.eu.auth0.com:notaport/api/v2/',
+    'https://user:pw@acme.eu.auth0.com/api/v2/',
+    'https://acme.eu.auth0.com/api v2/',
+    'urn:auth0:management',
+    42,
+])
+def test_an_audience_that_is_not_an_https_url_is_refused_before_any_call(value):
+    api = Api()
+    with pytest.raises(Auth0Error) as info:
+        make(api, audience=value)
+    text = str(info.value)
+    assert text.startswith('auth0_audience %r is not an https URL' % (value,)), text
+    assert 'AUTH0_AUDIENCE' in text and '/api/v2/' in text and 'leave it unset' in text
+    assert api.requests == []
 
 
 def test_one_token_for_many_calls_and_fields():
@@ -79,7 +169,7 @@ def test_one_token_for_many_calls_and_fields():
 
 
 def test_given_token_means_no_token_request():
-    api = Api().expect('GET', CREDS_PATH, body={'unexpected': 'shape'},
+    api = Api().expect('GET', CREDS_PATH, body=[],
                        check=lambda r: r.headers['authorization'] == 'Bearer given' or pytest.fail('auth'))
     client = make(api, client_id=None, client_secret=None, token='given')
     assert client.list_credentials(CLIENT) == []
@@ -166,6 +256,31 @@ def test_retry_after_and_ratelimit_reset():
     api.done()
 
 
+def test_a_ratelimit_reset_in_the_past_backs_off_instead_of_retrying_at_once(monkeypatch):
+    """The controller's clock ahead of Auth0's: x-ratelimit-reset (990) is past by our clock (1000), and 429s come
+    without Retry-After. Each retry waits the exponential back-off, never 0."""
+    monkeypatch.setattr(_client.random, 'uniform', lambda low, high: 0.0)
+    api = Api().token()
+    past = {'x-ratelimit-limit': '50', 'x-ratelimit-remaining': '0', 'x-ratelimit-reset': '990'}
+    for dummy in range(3):
+        api.expect('GET', CREDS_PATH, 429, RATE, headers=past)
+    api.expect('GET', CREDS_PATH, 429, RATE, headers={'Retry-After': 'Thu, 01 Jan 1970 00:16:30 GMT'})  # 990: past too
+    api.expect('GET', CREDS_PATH, body=[])
+    client = make(api)
+    assert client.list_credentials(CLIENT) == []
+    assert api.sleeps == [0.5, 1.0, 2.0, 4.0]
+    api.done()
+
+
+def test_retry_after_in_seconds_still_wins_over_a_past_reset():
+    api = Api().token()
+    api.expect('GET', CREDS_PATH, 429, RATE, headers={'Retry-After': '3', 'x-ratelimit-reset': '990'})
+    api.expect('GET', CREDS_PATH, body=[])
+    assert make(api).list_credentials(CLIENT) == []
+    assert api.sleeps == [3.0]
+    api.done()
+
+
 def test_gives_up_after_retries():
     api = Api().token()
     for dummy in range(3):
@@ -216,7 +331,8 @@ def test_error_bodies():
         client.list_credentials(CLIENT)
     with pytest.raises(Auth0Error, match='403 Forbidden: \\["not"'):
         client.list_credentials(CLIENT)
-    assert client.list_credentials(CLIENT) == []
+    with pytest.raises(Auth0Error, match='unexpected answer: expected a list of credentials, got an empty body'):
+        client.list_credentials(CLIENT)
 
 
 def test_non_json_success():
@@ -256,7 +372,7 @@ def test_list_clients_pages():
     page1 = {'start': 100, 'limit': 100, 'total': 101, 'clients': [{'client_id': '100'}]}
     api = Api().token()
     api.expect('GET', '/api/v2/clients', body=page0, params={
-        'page': '0', 'per_page': '100', 'include_totals': 'true', 'fields': 'client_id', 'include_fields': 'true'})
+        'page': '0', 'per_page': '100', 'include_totals': 'true', 'fields': 'client_id,is_global', 'include_fields': 'true'})
     api.expect('GET', '/api/v2/clients', body=page1)
     api.expect('GET', '/api/v2/clients', body=[{'client_id': 'a'}])
     client = make(api)
@@ -270,6 +386,70 @@ def test_list_clients_exact_page_then_empty():
     api = Api().token().expect('GET', '/api/v2/clients', body={'clients': full})
     api.expect('GET', '/api/v2/clients', body={'clients': []})
     assert len(make(api).list_clients()) == 100
+    api.done()
+
+
+@pytest.mark.parametrize('body, shape', [
+    ({'credentials': []}, 'an object \\(keys: credentials\\)'),
+    ({}, 'an object \\(keys: none\\)'),
+    ('nothing', 'a JSON string'),
+    (None, 'an empty body'),
+])
+def test_a_credential_list_that_is_not_a_list_is_an_error_not_an_empty_list(body, shape):
+    api = Api().token().expect('GET', CREDS_PATH, body=body)
+    with pytest.raises(Auth0Error, match='unexpected answer: expected a list of credentials, got %s' % shape) as info:
+        make(api).list_credentials(CLIENT)
+    assert (info.value.method, info.value.path, info.value.error) == ('GET', CREDS_PATH, 'unexpected answer')
+    assert str(info.value).startswith('Auth0 API call GET %s failed: unexpected answer' % CREDS_PATH)
+    api.done()
+
+
+@pytest.mark.parametrize('body', [{'total': 3}, {'clients': {'a': 1}}, None, 'clients', [['not', 'a', 'client']]])
+def test_a_client_list_that_is_not_a_list_is_an_error(body):
+    api = Api().token().expect('GET', '/api/v2/clients', body=body)
+    with pytest.raises(Auth0Error, match='unexpected answer: expected ') as info:
+        make(api).list_clients()
+    assert info.value.path == '/api/v2/clients'
+    api.done()
+
+
+GLOBAL = {'client_id': 'global1', 'name': 'All Applications', 'is_global': True}
+RESOURCE_SERVER = {'client_id': 'rs1', 'app_type': 'resource_server', 'is_global': False,
+                   'resource_server_identifier': 'https://api.example.com/'}
+
+
+def test_list_clients_leaves_out_the_global_client_and_keeps_every_app_type():
+    page = {'total': 6, 'clients': [
+        GLOBAL, RESOURCE_SERVER,
+        {'client_id': 'm2m', 'name': 'm2m', 'app_type': 'non_interactive', 'is_global': False},
+        {'client_id': 'spa', 'name': 'spa', 'app_type': 'spa'},
+        {'client_id': 'old', 'name': 'no app_type', 'is_global': None},
+        {'client_id': 'native', 'app_type': 'native', 'is_global': False, 'client_authentication_methods': None}]}
+    api = Api().token().expect('GET', '/api/v2/clients', body=page, params={
+        'page': '0', 'per_page': '100', 'include_totals': 'true', 'fields': 'client_id,name,is_global',
+        'include_fields': 'true'})
+    api.expect('GET', '/api/v2/clients', body=dict(page, clients=[GLOBAL, RESOURCE_SERVER]), params={
+        'page': '0', 'per_page': '100', 'include_totals': 'true', 'fields': 'client_id,is_global',
+        'include_fields': 'true'})
+    api.expect('GET', '/api/v2/clients', body=[GLOBAL, RESOURCE_SERVER])
+    client = make(api)
+    listed = client.list_clients(fields=['client_id', 'name'])
+    assert [c['client_id'] for c in listed] == ['rs1', 'm2m', 'spa', 'old', 'native']
+    assert not any('is_global' in c for c in listed), 'is_global was not asked for'
+    assert listed[0] == {'client_id': 'rs1', 'app_type': 'resource_server',
+                         'resource_server_identifier': 'https://api.example.com/'}
+    # asked for: kept
+    assert client.list_clients(fields=['client_id', 'is_global']) == [RESOURCE_SERVER]
+    assert client.list_clients() == [RESOURCE_SERVER]
+    api.done()
+
+
+def test_list_clients_counts_the_global_client_when_paging():
+    """A full page holding the global client is still a full page: the next one is read."""
+    page0 = {'total': 101, 'clients': [GLOBAL] + [{'client_id': str(i)} for i in range(99)]}
+    page1 = {'total': 101, 'clients': [{'client_id': '99'}]}
+    api = Api().token().expect('GET', '/api/v2/clients', body=page0).expect('GET', '/api/v2/clients', body=page1)
+    assert [c['client_id'] for c in make(api).list_clients()] == [str(i) for i in range(100)]
     api.done()
 
 

@@ -139,3 +139,75 @@ def test_client_from_description_secret_and_empty_list():
 def test_client_from_description_rejects(described, message):
     with pytest.raises(ValueError, match=message):
         creds.client_from_description(described, 'c1')
+
+
+# -- credentials used elsewhere (issue 15, item 8) -------------------------------------------------------------
+
+def test_client_fields_carry_every_field_that_lists_credential_ids():
+    """Management API v2 reference: the client fields whose schema holds CredentialId items are the three
+    credential methods of client_authentication_methods and signed_request_object (JAR)."""
+    assert set(creds.CREDENTIAL_USES) == {'private_key_jwt', 'tls_client_auth', 'self_signed_tls_client_auth',
+                                          'signed_request_object'}
+    assert {'client_authentication_methods', 'signed_request_object'} <= set(creds.CLIENT_FIELDS)
+
+
+def test_credential_uses_looks_at_every_list():
+    client = {'client_authentication_methods': {'private_key_jwt': {'credentials': [{'id': 'a'}, {'id': 'b'}]},
+                                                'tls_client_auth': {'credentials': [{'id': 'c'}, 'junk', {}]}},
+              'signed_request_object': {'required': True, 'credentials': [{'id': 'b'}, {'id': 'd'}]}}
+    assert creds.credential_uses(client) == {'a': ['private_key_jwt'], 'b': ['private_key_jwt', 'signed_request_object'],
+                                             'c': ['tls_client_auth'], 'd': ['signed_request_object']}
+    assert creds.credential_uses({'client_authentication_methods': None, 'signed_request_object': None}) == {}
+    assert creds.credential_uses({'signed_request_object': {'required': False}}) == {}
+    assert creds.credential_uses(None) == {}
+
+
+def test_describe_client_reports_a_jar_credential_as_used():
+    client = {'client_id': 'c1', 'name': 'app', 'token_endpoint_auth_method': None,
+              'client_authentication_methods': {'private_key_jwt': {'credentials': [{'id': 'cred_b'}]}},
+              'signed_request_object': {'required': False, 'credentials': [{'id': 'cred_j'}, {'id': 'cred_b'}]}}
+    listed = [{'id': 'cred_a', 'kid': 'ka'}, {'id': 'cred_b', 'kid': 'kb'}, {'id': 'cred_j', 'kid': 'kj'}]
+    described = creds.describe_client(client, listed, now=NOW)
+    assert [(c['id'], c['enabled'], c['method'], c['in_use'], c['used_by']) for c in described['credentials']] == [
+        ('cred_a', False, None, False, []),
+        ('cred_b', True, 'private_key_jwt', True, ['private_key_jwt', 'signed_request_object']),
+        ('cred_j', False, None, True, ['signed_request_object'])]
+    rebuilt, credentials = creds.client_from_description(described, 'c1')
+    assert creds.credential_uses(rebuilt) == creds.credential_uses(client)
+    assert creds.describe_client(rebuilt, credentials, now=NOW) == described
+
+
+# -- what a refusal of the token endpoint proves (issue 15, item 2) ----------------------------------------------
+
+@pytest.mark.parametrize('status, error, description, expected', [
+    (403, 'access_denied', 'Client is not authorized to access "https://t.eu.auth0.com/api/v2/". You need to create a '
+                           '"client-grant" associated to this API.', 'missing_grant'),
+    (403, 'access_denied', 'Client is not authorized to access "https://t/api/v2/". You might probably want to create '
+                           'a "client-grant" associated to this API.', 'missing_grant'),
+    (403, 'access_denied', 'Client has not been granted scopes: read:things', 'missing_grant'),
+    (403, 'access_denied', 'Unauthorized', 'refused'),
+    (403, 'access_denied', 'Access Denied', 'refused'),
+    (403, 'access_denied', None, 'refused'),
+    (403, 'access_denied', 'No audience parameter was provided, and no default audience has been configured', 'refused'),
+    (401, 'access_denied', 'Client has not been granted scopes: x', 'refused'),
+    (403, 'unauthorized_client', "Grant type 'client_credentials' not allowed for the client.", 'refused'),
+    (401, 'invalid_client', 'Invalid client assertion signature', 'refused'),
+    (403, 'Rate limit reached', 'Access Denied', 'throttled'),
+    (429, 'too_many_requests', 'Global limit has been reached', 'throttled'),
+    (429, None, None, 'throttled'),
+    (403, 'api_limit', 'x', 'throttled'),
+    (503, 'Service Unavailable', 'x', 'refused'),
+    (None, 'timeout', 'No answer (ReadTimeout); giving up.', 'refused'),
+])
+def test_token_refusal(status, error, description, expected):
+    assert creds.token_refusal(status, error, description) == expected
+
+
+def test_token_failure_names_the_throttling():
+    text = creds.token_failure(['throttled', 'throttled'], 2, '403 Rate limit reached: Access Denied')
+    assert text.startswith('no proof after 2 attempts: the token endpoint throttled the request (rate limit) on every attempt')
+    assert text.endswith('Last answer: 403 Rate limit reached: Access Denied')
+    assert 'on 1 of them, the last included' in creds.token_failure(['refused', 'throttled'], 2, 'x')
+    text = creds.token_failure(['throttled', 'refused'], 2, '401 invalid_client')
+    assert '(1 of them throttled by the rate limit)' in text and 'missing client grant' in text
+    assert 'throttl' not in creds.token_failure(['refused'], 1, 'x') and 'after 1 attempt:' in creds.token_failure(['refused'], 1, 'x')

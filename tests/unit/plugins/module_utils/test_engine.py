@@ -17,11 +17,18 @@ from ansible_collections.keyops.auth0.tests.unit.utils import CLIENT, CLIENT_PAT
 
 OLD = credential('cred_old', 'kid_old_0000000001', name='keyops-rotation-20250101T000000Z')
 PREV = credential('cred_prev', 'kid_prev_000000001', name='keyops-rotation-20240101T000000Z')
-FIELDS = {'fields': 'client_id,name,client_authentication_methods,token_endpoint_auth_method,client_metadata',
-          'include_fields': 'true'}
+FIELDS = {'fields': 'client_id,name,client_authentication_methods,token_endpoint_auth_method,signed_request_object,'
+                    'client_metadata', 'include_fields': 'true'}
 MARKER = _marker.make('0123456789abcdef', '2026-06-01T00:00:00Z', 'controller-1', 4242)
 INVALID_CLIENT = {'error': 'invalid_client', 'error_description': 'Invalid client assertion signature'}
-ACCESS_DENIED = {'error': 'access_denied', 'error_description': 'Client has not been granted scopes'}
+ACCESS_DENIED = {'error': 'access_denied', 'error_description': 'Client has not been granted scopes: read:things'}
+#: Auth0's wording when no client grant covers the audience (auth0/ruby-auth0 issue 610, 2024).
+NO_GRANT = {'error': 'access_denied', 'error_description': 'Client is not authorized to access "https://%s/api/v2/". You '
+            'need to create a "client-grant" associated to this API. See: '
+            'https://auth0.com/docs/api/v2#!/Client_Grants/post_client_grants' % DOMAIN}
+#: A throttled token request as public SDKs handle it (poap-xyz/poap-sdk pull request 221).
+RATE_LIMIT_403 = {'error': 'Rate limit reached', 'error_description': 'Access Denied'}
+TOO_MANY = {'error': 'too_many_requests', 'error_description': 'Global limit has been reached'}
 NOT_FOUND = {'statusCode': 404, 'error': 'Not Found', 'message': 'The credential does not exist'}
 
 
@@ -202,6 +209,50 @@ def test_register_without_expiry(days):
     api.done()
 
 
+def test_register_leaves_out_a_kid_that_is_the_thumbprint_of_the_key(keys):
+    """Auth0 names a credential sent without a kid by its RFC 7638 thumbprint: no real client sends it."""
+    expected = {'credential_type': 'public_key', 'name': 'n', 'pem': keys['one']['public'], 'alg': 'RS256'}
+    answer = credential('cred_new', keys['one']['kid'])
+    api = Api().expect('POST', CREDS_PATH, 201, answer, check=body_is(expected))
+    created, credentials = _engine.register(make(api), client_with([]), [], 'n', keys['one']['public'],
+                                            keys['one']['kid'], 'RS256', None, False)
+    assert created['kid'] == keys['one']['kid'] and credentials == [answer]
+    api.done()
+    # and matched by that kid afterwards: a second registration of the same key makes no call
+    again, dummy = _engine.register(make(Api()), client_with([]), credentials, 'n', keys['one']['public'],
+                                    keys['one']['kid'], 'RS256', None, False)
+    assert again is credentials[0]
+
+
+def test_register_sends_a_kid_that_is_not_the_thumbprint(keys):
+    expected = {'credential_type': 'public_key', 'name': 'n', 'pem': keys['one']['public'], 'alg': 'RS256',
+                'kid': 'custom_kid_0000001'}
+    api = Api().expect('POST', CREDS_PATH, 201, credential('cred_new', 'custom_kid_0000001'), check=body_is(expected))
+    _engine.register(make(api), client_with([]), [], 'n', keys['one']['public'], 'custom_kid_0000001', 'RS256', None, False)
+    api.done()
+
+
+def test_register_finds_the_credential_a_lost_answer_created(keys):
+    """No kid in the body: the read-back after an unknown outcome matches the thumbprint all the same."""
+    created = credential('cred_new', keys['one']['kid'])
+    api = Api().expect('POST', CREDS_PATH, 503, {'statusCode': 503, 'error': 'Service Unavailable', 'message': 'x'})
+    api.expect('GET', CREDS_PATH, body=[OLD, created])
+    found, credentials = _engine.register(make(api), client_with(['cred_old']), [OLD], 'n', keys['one']['public'],
+                                          keys['one']['kid'], 'RS256', None, False)
+    assert found == created and credentials == [OLD, created]
+    api.done()
+
+
+def test_register_raises_the_post_error_when_the_read_back_finds_nothing(keys):
+    refused = {'statusCode': 400, 'error': 'Bad Request', 'message': 'Invalid pem', 'errorCode': 'invalid_body'}
+    api = Api().expect('POST', CREDS_PATH, 400, refused)
+    api.expect('GET', CREDS_PATH, body=[OLD])
+    with pytest.raises(Auth0Error, match='Invalid pem'):
+        _engine.register(make(api), client_with(['cred_old']), [OLD], 'n', keys['one']['public'], keys['one']['kid'],
+                         'RS256', None, False)
+    api.done()
+
+
 def test_register_in_check_mode_makes_no_call():
     api = Api()
     created, credentials = _engine.register(make(api), client_with(['cred_old']), [OLD], 'n', 'P', 'kid_new_0000000001',
@@ -230,7 +281,7 @@ def test_verify_retries_invalid_client_then_succeeds(keys):
     reason = _engine.verify(make(api), CLIENT, keys['one']['private'], 'RS256', keys['one']['kid'], 'https://api.example',
                             delay=0.5, sleep=slept.append)
     assert reason is None
-    assert slept == [0.5, 0.5]
+    assert slept == [0.5, 1.0], 'the wait doubles between attempts'
     api.done()
 
 
@@ -240,13 +291,70 @@ def test_verify_returns_the_reason_after_the_last_attempt(keys):
         api.expect('POST', '/oauth/token', 401, INVALID_CLIENT, check=token_with_key(keys['one']['kid'], 'https://%s/api/v2/' % DOMAIN))
     reason = _engine.verify(make(api), CLIENT, keys['one']['private'], 'RS256', keys['one']['kid'], '', attempts=3)
     assert 'invalid_client' in reason and 'Invalid client assertion signature' in reason
-    assert api.sleeps == [2.0, 2.0], 'the client\'s own sleep is used between attempts'
+    assert 'no proof after 3 attempts' in reason and 'throttl' not in reason
+    assert api.sleeps == [2.0, 4.0], 'the client\'s own sleep is used between attempts'
     api.done()
 
 
-def test_verify_counts_access_denied_as_success(keys):
-    api = Api().expect('POST', '/oauth/token', 403, ACCESS_DENIED)
+@pytest.mark.parametrize('answer', [ACCESS_DENIED, NO_GRANT, dict(NO_GRANT, error_description=NO_GRANT[
+    'error_description'].replace('You need to', 'You might probably want to'))], ids=['scopes', 'no-grant', 'older-wording'])
+def test_verify_counts_a_missing_grant_as_proof(keys, answer):
+    api = Api().expect('POST', '/oauth/token', 403, answer)
     assert _engine.verify(make(api), CLIENT, keys['one']['private'], 'RS256', keys['one']['kid'], None) is None
+    api.done()
+
+
+@pytest.mark.parametrize('answer', [
+    {'error': 'access_denied', 'error_description': 'Unauthorized'},  # auth0/node-auth0 issue 682
+    {'error': 'access_denied', 'error_description': 'Access Denied'},
+    {'error': 'access_denied'},
+], ids=['unauthorized', 'access-denied', 'no-description'])
+def test_verify_an_access_denied_that_names_no_missing_grant_is_no_proof(keys, answer):
+    api = Api()
+    for dummy in range(3):
+        api.expect('POST', '/oauth/token', 403, answer)
+    reason = _engine.verify(make(api), CLIENT, keys['one']['private'], 'RS256', keys['one']['kid'], None, attempts=3)
+    assert reason is not None and 'no proof after 3 attempts' in reason and 'access_denied' in reason
+    assert api.sleeps == [2.0, 4.0]
+    api.done()
+
+
+def test_verify_a_throttled_403_is_retried_and_never_proof(keys):
+    """The 403 "Rate limit reached" passed the old check (any 403 but invalid_client): no more."""
+    api = Api()
+    for dummy in range(4):
+        api.expect('POST', '/oauth/token', 403, RATE_LIMIT_403)
+    reason = _engine.verify(make(api), CLIENT, keys['one']['private'], 'RS256', keys['one']['kid'], None)
+    assert reason is not None
+    assert 'throttled the request (rate limit) on every attempt' in reason and 'Rate limit reached' in reason
+    assert 'no proof after 4 attempts' in reason
+    assert api.sleeps == [2.0, 4.0, 8.0]
+    api.done()
+
+
+def test_verify_throttled_then_a_token_is_proof(keys):
+    api = Api().expect('POST', '/oauth/token', 403, RATE_LIMIT_403)
+    api.token('app-token')
+    assert _engine.verify(make(api), CLIENT, keys['one']['private'], 'RS256', keys['one']['kid'], None) is None
+    assert api.sleeps == [2.0]
+    api.done()
+
+
+def test_verify_429_until_the_retries_run_out_names_the_throttling(keys):
+    api = Api()
+    auth0 = Auth0Client(DOMAIN, token='mgmt-token', transport=api.transport, sleep=api.sleeps.append, retries=1)
+    for dummy in range(2 * 2):  # the client's own retry of each 429, then verify's attempts
+        api.expect('POST', '/oauth/token', 429, TOO_MANY)
+    reason = _engine.verify(auth0, CLIENT, keys['one']['private'], 'RS256', keys['one']['kid'], None, attempts=2)
+    assert 'throttled' in reason and 'rate limit' in reason and '429' in reason and 'Global limit' in reason
+    api.done()
+
+
+def test_verify_names_throttling_that_came_before_the_last_answer(keys):
+    api = Api().expect('POST', '/oauth/token', 403, RATE_LIMIT_403)
+    api.expect('POST', '/oauth/token', 401, INVALID_CLIENT)
+    reason = _engine.verify(make(api), CLIENT, keys['one']['private'], 'RS256', keys['one']['kid'], None, attempts=2)
+    assert '1 of them throttled by the rate limit' in reason and 'invalid_client' in reason
     api.done()
 
 

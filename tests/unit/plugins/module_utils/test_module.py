@@ -4,7 +4,10 @@
 from __future__ import annotations
 
 import pytest
+from ansible.errors import AnsibleActionFail
+from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 
+from ansible_collections.keyops.auth0.plugins.action import credential_rotation as rotation
 from ansible_collections.keyops.auth0.plugins.module_utils import _module
 from ansible_collections.keyops.auth0.plugins.modules import auth0_client_credential_info as info
 from ansible_collections.keyops.auth0.tests.unit.utils import CLIENT, CLIENT_PATH, CREDS_PATH, client_with
@@ -16,10 +19,13 @@ def test_argument_spec_secrets_are_no_log_and_have_env():
         assert spec[name]['no_log'] is True
     envs = sorted(spec[n]['fallback'][1][0] for n in spec if 'fallback' in spec[n])
     assert envs == sorted(['AUTH0_DOMAIN', 'AUTH0_CLIENT_ID', 'AUTH0_CLIENT_SECRET', 'AUTH0_API_TOKEN',
-                           'AUTH0_CLIENT_ASSERTION_PRIVATE_KEY', 'AUTH0_CLIENT_ASSERTION_SIGNING_ALG', 'AUTH0_CA_PATH'])
+                           'AUTH0_CLIENT_ASSERTION_PRIVATE_KEY', 'AUTH0_CLIENT_ASSERTION_SIGNING_ALG', 'AUTH0_CA_PATH',
+                           'AUTH0_AUDIENCE'])
+    assert 'no_log' not in spec['auth0_audience'] and spec['auth0_audience']['type'] == 'str'
 
 
 def test_environment_fallbacks(api, run_module, monkeypatch, keys):
+    monkeypatch.delenv('AUTH0_AUDIENCE', raising=False)
     monkeypatch.setenv('AUTH0_DOMAIN', 'env.example.com:8443')
     monkeypatch.setenv('AUTH0_CLIENT_ID', 'env-id')
     monkeypatch.setenv('AUTH0_CLIENT_ASSERTION_PRIVATE_KEY', keys['two']['private'])
@@ -47,6 +53,80 @@ def test_env_token_wins(api, run_module, monkeypatch):
     result = run_module(info, args, connection=False)
     assert not result.get('failed')
     api.done()
+
+
+CANONICAL = 'https://acme.eu.auth0.com/api/v2/'
+
+
+def test_auth0_audience_from_the_environment_behind_a_custom_domain(api, run_module, monkeypatch, keys):
+    monkeypatch.setenv('AUTH0_DOMAIN', 'login.example.com:443')
+    monkeypatch.setenv('AUTH0_AUDIENCE', CANONICAL)
+    monkeypatch.setenv('AUTH0_CLIENT_ID', 'env-id')
+    monkeypatch.setenv('AUTH0_CLIENT_ASSERTION_PRIVATE_KEY', keys['one']['private'])
+    seen = []
+    api.token(check=lambda r: seen.append(api.form(r))).expect('GET', CLIENT_PATH, body=client_with(None))
+    api.expect('GET', CREDS_PATH, body=[])
+    result = run_module(info, {'client_id': CLIENT}, connection=False)
+    assert not result.get('failed'), result
+    assert seen[0]['audience'] == CANONICAL
+    assert all(r.url.host == 'login.example.com' and r.url.port is None for r in api.requests)
+    api.done()
+
+
+def test_auth0_audience_option_wins_over_the_environment(api, run_module, monkeypatch):
+    monkeypatch.setenv('AUTH0_AUDIENCE', 'https://from-env.example.com/api/v2/')
+    api.token(check=lambda r: api.form(r)['audience'] == CANONICAL or pytest.fail(api.form(r)['audience']))
+    api.expect('GET', CLIENT_PATH, body=client_with(None)).expect('GET', CREDS_PATH, body=[])
+    result = run_module(info, {'client_id': CLIENT, 'auth0_audience': CANONICAL})
+    assert not result.get('failed'), result
+    api.done()
+
+
+@pytest.mark.parametrize('args, names', [
+    ({'auth0_audience': 'acme.eu.auth0.com/api/v2/'}, ['auth0_audience', 'not an https URL', '/api/v2/']),
+    ({'auth0_audience': 'http://acme.eu.auth0.com/api/v2/'}, ['auth0_audience', 'not an https URL']),
+    ({'auth0_domain': 'https://login.example.com/api/v2/'}, ['auth0_domain', 'has a path', 'with no path']),
+    ({'auth0_domain': 'login.example.com/tenant', 'auth0_audience': CANONICAL}, ['auth0_domain', 'has a path']),
+])
+def test_bad_domain_or_audience_fails_before_any_call(api, run_module, monkeypatch, args, names):
+    monkeypatch.delenv('AUTH0_AUDIENCE', raising=False)
+    result = run_module(info, dict({'client_id': CLIENT}, **args))
+    assert result['failed']
+    for name in names:
+        assert name in result['msg'], result['msg']
+    assert api.requests == []
+    assert 'mgmt-secret' not in str(result)
+
+
+def test_an_empty_audience_variable_counts_as_unset(api, run_module, monkeypatch):
+    _awx_env(monkeypatch, AUTH0_AUDIENCE='')
+    api.token(check=lambda r: api.form(r)['audience'] == 'https://tenant.example.com/api/v2/' or pytest.fail('aud'))
+    api.expect('GET', CLIENT_PATH, body=client_with(None)).expect('GET', CREDS_PATH, body=[])
+    result = run_module(info, {'client_id': CLIENT}, connection=False)
+    assert not result.get('failed'), result
+    api.done()
+
+
+def test_the_rotation_action_takes_and_passes_auth0_audience(api, monkeypatch):
+    """The role's Auth0 steps (action plugin credential_rotation) take auth0_audience (and AUTH0_AUDIENCE) from the
+    same spec, and build their Auth0 client with it."""
+    monkeypatch.setenv('AUTH0_AUDIENCE', CANONICAL)
+    validated = ArgumentSpecValidator(rotation.argument_spec()).validate(
+        {'step': 'plan', 'auth0_domain': 'login.example.com', 'auth0_token': 't'})
+    assert not validated.error_messages, validated.error_messages
+    assert validated.validated_parameters['auth0_audience'] == CANONICAL
+    action = rotation.ActionModule.__new__(rotation.ActionModule)
+    action._args = validated.validated_parameters  # pylint: disable=protected-access
+    action.client_options = {'transport': api.transport, 'sleep': api.sleeps.append}
+    client = action._auth0()  # pylint: disable=protected-access
+    try:
+        assert client.management_audience == CANONICAL
+        assert client.assertion_audience == 'https://login.example.com/'
+    finally:
+        client.close()
+    action._args = dict(validated.validated_parameters, auth0_audience='http://nope/')  # pylint: disable=protected-access
+    with pytest.raises(AnsibleActionFail, match='auth0_audience .* is not an https URL'):
+        action._auth0()  # pylint: disable=protected-access
 
 
 def test_missing_domain(api, run_module):
@@ -84,7 +164,7 @@ def _awx_env(monkeypatch, **values):
     """The environment an AWX custom credential injects: every AUTH0_* variable, unused ones empty."""
     env = {'AUTH0_DOMAIN': 'tenant.example.com', 'AUTH0_CLIENT_ID': 'env-id', 'AUTH0_CLIENT_SECRET': 'env-secret',
            'AUTH0_API_TOKEN': '', 'AUTH0_CLIENT_ASSERTION_PRIVATE_KEY': '',
-           'AUTH0_CLIENT_ASSERTION_SIGNING_ALG': '', 'AUTH0_CA_PATH': ''}
+           'AUTH0_CLIENT_ASSERTION_SIGNING_ALG': '', 'AUTH0_CA_PATH': '', 'AUTH0_AUDIENCE': ''}
     env.update(values)
     for name, value in env.items():
         monkeypatch.setenv(name, value)

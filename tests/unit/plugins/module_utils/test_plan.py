@@ -225,3 +225,53 @@ def test_retirable_sorts_the_credentials_of_a_client():
     assert ids(foreign) == ['p', 't']
     assert [r['reason'] for r in retire if r['id'] == 'c9'] == ['created by this role (name starts with keyops-rotation)']
     assert ids(candidates) == ['c0', 'c9'], 'c1 is held by h1: never freed'
+
+
+# -- credentials used elsewhere (issue 15, item 8) ---------------------------------------------------------------
+
+def jar(credential, *also):
+    """The credential as describe_client reports it when the client lists it in signed_request_object (JAR)."""
+    return dict(credential, in_use=True, used_by=list(also) + ['signed_request_object'])
+
+
+def test_a_previous_key_that_jar_uses_is_never_retired(capsys):
+    credentials = [cred('c1', 'K1', enabled=True, name='keyops-rotation-1'),
+                   jar(cred('c0', 'K0', name='keyops-rotation-0')), cred('old', 'K9', name='keyops-rotation-9')]
+    result = run(capsys, client(*credentials), {'h1': host('K1', backups=['K0'])})
+    assert result['action'] == 'finish'
+    assert ids(result['retire']) == ['old']
+    assert ids(result['foreign']) == ['c0']
+    assert result['foreign'][0]['reason'] == 'in use elsewhere: signed_request_object (JWT-secured Authorization Requests)'
+
+
+def test_a_jar_credential_alone_is_nothing_to_finish(capsys):
+    result = run(capsys, client(cred('c1', 'K1', enabled=True), jar(cred('c0', 'K0', name='keyops-rotation-0'))),
+                 {'h1': host('K1', backups=['K0'])})
+    assert result['action'] == 'none' and result['retire'] == []
+
+
+def test_a_rotation_retires_the_current_key_unless_jar_uses_it(capsys):
+    credentials = [jar(cred('c1', 'K1', enabled=True, name='keyops-rotation-1'), 'private_key_jwt')]
+    result = run(capsys, client(*credentials), {'h1': host('K1')}, force=True)
+    assert result['action'] == 'rotate'
+    assert result['retire'] == [] and ids(result['foreign']) == ['c1'], 'held by the hosts, and still reported'
+
+
+def test_the_caps_never_free_a_jar_credential(capsys):
+    credentials = [cred('c1', 'K1', enabled=True), jar(cred('j1', 'J1', enabled=True, name='keyops-rotation-j'),
+                                                       'private_key_jwt'),
+                   jar(cred('j2', 'J2', name='keyops-rotation-j2')), cred('p1', 'P1')]
+    result = run(capsys, client(*credentials), {'h1': host('K1'), 'h2': host(None)})
+    assert result['action'] == 'blocked' and result['free'] == []
+    assert 'none that may be freed' in result['errors'][0]
+    assert ids(result['foreign']) == ['j1', 'j2', 'p1']
+
+
+def test_retirable_keeps_what_another_list_uses():
+    hosts = [_plan.host_view('h1', host('K1', backups=['K0']))]
+    credentials = [cred('c1', 'K1', enabled=True), dict(cred('c0', 'K0'), used_by=['tls_client_auth']),
+                   dict(cred('c9', 'K9', name='keyops-rotation-9'), used_by=['self_signed_tls_client_auth'])]
+    retire, foreign, candidates = _plan.retirable(credentials, credentials[0], hosts, ['K1'], 'keyops-rotation')
+    assert retire == [] and candidates == []
+    assert [(f['id'], f['reason']) for f in foreign] == [('c0', 'in use elsewhere: enabled for tls_client_auth'),
+                                                         ('c9', 'in use elsewhere: enabled for self_signed_tls_client_auth')]

@@ -10,7 +10,8 @@ from ansible_collections.keyops.auth0.tests.unit.utils import CLIENT, CLIENT_PAT
 
 CREDS = [credential('cred_1', 'kid_1111111111', 'k1'), credential('cred_2', 'kid_2222222222', 'k2'),
          credential('cred_3', 'kid_3333333333', 'k3'), credential('cred_4', 'kid_4444444444', 'k2')]
-FIELDS = {'fields': 'client_id,name,client_authentication_methods,token_endpoint_auth_method', 'include_fields': 'true'}
+FIELDS = {'fields': 'client_id,name,client_authentication_methods,token_endpoint_auth_method,signed_request_object',
+          'include_fields': 'true'}
 
 
 def reads(api, client):
@@ -170,3 +171,17 @@ def test_switch_back_to_secret(api, run_module):
 def test_credentials_and_secret_are_exclusive(api, run_module):
     result = run_module(module, {'client_id': CLIENT, 'credentials': ['a'], 'token_endpoint_auth_method': 'client_secret_post'})
     assert result['failed'] and 'mutually exclusive' in result['msg']
+
+
+def test_a_credential_jar_uses_is_reported_as_used(api, run_module):
+    """Removed from private_key_jwt, a credential that signed_request_object (JAR) lists is still in use."""
+    jar = dict(client_with(['cred_1', 'cred_2']), signed_request_object={'required': False, 'credentials': [{'id': 'cred_2'}]})
+    reads(api, jar)
+    api.expect('PATCH', CLIENT_PATH, body={}, check=patch_body(api, {'client_authentication_methods': {
+        'private_key_jwt': {'credentials': [{'id': 'cred_1'}]}}}))
+    result = run_module(module, {'client_id': CLIENT, 'credentials': ['cred_2'], 'state': 'absent'})
+    described = dict((c['id'], c) for c in result['client']['credentials'])
+    assert described['cred_2']['enabled'] is False and described['cred_2']['in_use'] is True
+    assert described['cred_2']['used_by'] == ['signed_request_object']
+    assert described['cred_1']['used_by'] == ['private_key_jwt'] and described['cred_3']['in_use'] is False
+    api.done()

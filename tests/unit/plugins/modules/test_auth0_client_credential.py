@@ -18,6 +18,8 @@ from ansible_collections.keyops.auth0.tests.unit.utils import (
 )
 
 FUTURE = '2099-01-01T00:00:00.000Z'
+#: What the module reads of the client before deleting or replacing: every field that lists credential ids.
+USES = {'fields': 'client_authentication_methods,signed_request_object', 'include_fields': 'true'}
 
 
 def cred_path(cid):
@@ -46,8 +48,9 @@ def test_create_four_ways(api, run_module, keys):
     assert result['credential']['expires_at'] == FUTURE
 
     def body(request):
+        # no kid: Auth0 gives the credential the key's RFC 7638 thumbprint, the kid it is found by afterwards
         assert api.json(request) == {'credential_type': 'public_key', 'name': 'k1', 'pem': keys['one']['public'],
-                                     'alg': 'RS256', 'kid': kid, 'expires_at': FUTURE}
+                                     'alg': 'RS256', 'expires_at': FUTURE}
 
     api.token().expect('GET', CREDS_PATH, body=[]).expect('POST', CREDS_PATH, 201, created, check=body)
     result = run_module(module, args, diff=True)
@@ -199,7 +202,7 @@ def test_rename_unused_credential_replaces_it(api, run_module, keys):
 
     def body(request):
         assert api.json(request) == {'credential_type': 'public_key', 'name': 'new', 'pem': keys['one']['public'],
-                                     'kid': kid, 'alg': 'RS384'}
+                                     'alg': 'RS384'}
 
     api.token().expect('GET', CREDS_PATH, body=[current]).expect('GET', CLIENT_PATH, body=client_with(None))
     api.expect('DELETE', cred_path('cred_1'), 204)
@@ -211,10 +214,53 @@ def test_rename_unused_credential_replaces_it(api, run_module, keys):
 
 def test_rename_enabled_credential_fails(api, run_module, keys):
     api.token().expect('GET', CREDS_PATH, body=[credential('cred_1', keys['one']['kid'], 'old')])
-    api.expect('GET', CLIENT_PATH, body=client_with(['cred_1']),
-               params={'fields': 'client_authentication_methods', 'include_fields': 'true'})
+    api.expect('GET', CLIENT_PATH, body=client_with(['cred_1']), params=USES)
     result = run_module(module, {'client_id': CLIENT, 'pem': keys['one']['public'], 'name': 'new'})
     assert result['failed'] and 'is enabled (private_key_jwt)' in result['msg']
+    api.done()
+
+
+def test_create_without_the_thumbprint_kid_is_found_by_it_after_a_lost_answer(api, run_module, keys):
+    """The body has no kid; the POST's answer is lost (a 503 after it landed): the read-back by the key's
+    thumbprint finds the credential created, and nothing is created twice."""
+    created = credential('cred_1', keys['one']['kid'], 'k1')
+    api.token().expect('GET', CREDS_PATH, body=[])
+    api.expect('POST', CREDS_PATH, 503, {'statusCode': 503, 'error': 'Service Unavailable', 'message': 'x'},
+               check=lambda r: 'kid' not in api.json(r) or pytest.fail('kid sent'))
+    api.expect('GET', CREDS_PATH, body=[created])
+    result = run_module(module, {'client_id': CLIENT, 'name': 'k1', 'pem': keys['one']['public']})
+    assert result['changed'] and result['credential']['id'] == 'cred_1' and result['credential']['kid'] == keys['one']['kid']
+    api.done()
+
+
+def test_a_failed_create_that_read_back_does_not_find_fails(api, run_module, keys):
+    api.token().expect('GET', CREDS_PATH, body=[])
+    api.expect('POST', CREDS_PATH, 400, {'statusCode': 400, 'error': 'Bad Request', 'errorCode': 'invalid_body',
+                                         'message': 'Payload validation error'})
+    api.expect('GET', CREDS_PATH, body=[])
+    result = run_module(module, {'client_id': CLIENT, 'name': 'k1', 'pem': keys['one']['public']})
+    assert result['failed'] and 'Payload validation error' in result['msg']
+    assert result['api_error']['error_code'] == 'invalid_body'
+    api.done()
+
+
+JAR_CLIENT = dict(client_with(['cred_2']), signed_request_object={'required': True, 'credentials': [{'id': 'cred_1'}]})
+
+
+def test_absent_never_deletes_a_credential_jar_uses(api, run_module):
+    """A credential listed in signed_request_object is in use, enabled or not, detach or not."""
+    api.token().expect('GET', CREDS_PATH, body=[credential('cred_1', 'kid_1111111111')])
+    api.expect('GET', CLIENT_PATH, body=JAR_CLIENT, params=USES)
+    result = run_module(module, {'client_id': CLIENT, 'credential_id': 'cred_1', 'state': 'absent', 'detach': True})
+    assert result['failed'] and 'signed_request_object' in result['msg'] and 'nothing was changed' in result['msg']
+    api.done()
+
+
+def test_rename_never_replaces_a_credential_jar_uses(api, run_module, keys):
+    api.token().expect('GET', CREDS_PATH, body=[credential('cred_1', keys['one']['kid'], 'old')])
+    api.expect('GET', CLIENT_PATH, body=JAR_CLIENT, params=USES)
+    result = run_module(module, {'client_id': CLIENT, 'pem': keys['one']['public'], 'name': 'new'})
+    assert result['failed'] and 'signed_request_object' in result['msg'] and 'replacing' in result['msg']
     api.done()
 
 

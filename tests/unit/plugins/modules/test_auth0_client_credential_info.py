@@ -3,6 +3,9 @@
 
 from __future__ import annotations
 
+import yaml
+
+from ansible_collections.keyops.auth0.plugins.module_utils._credentials import CLIENT_FIELDS
 from ansible_collections.keyops.auth0.plugins.modules import auth0_client_credential_info as module
 from ansible_collections.keyops.auth0.tests.unit.utils import CLIENT, CLIENT_PATH, CREDS_PATH, client_with, credential
 
@@ -10,8 +13,9 @@ from ansible_collections.keyops.auth0.tests.unit.utils import CLIENT, CLIENT_PAT
 def test_one_client(api, run_module):
     creds = [credential('cred_1', 'kid_1111111111', expires_at='2099-01-01T00:00:00.000Z'),
              credential('cred_2', 'kid_2222222222')]
+    assert CLIENT_FIELDS[:4] == ('client_id', 'name', 'client_authentication_methods', 'token_endpoint_auth_method')
     api.token().expect('GET', CLIENT_PATH, body=client_with(['cred_1']), params={
-        'fields': 'client_id,name,client_authentication_methods,token_endpoint_auth_method', 'include_fields': 'true'})
+        'fields': ','.join(CLIENT_FIELDS), 'include_fields': 'true'})
     api.expect('GET', CREDS_PATH, body=creds)
     result = run_module(module, {'client_id': CLIENT}, check=True)
     assert not result['changed']
@@ -20,8 +24,11 @@ def test_one_client(api, run_module):
     first, second = client['credentials']
     assert first['enabled'] and first['method'] == 'private_key_jwt' and first['days_until_expiry'] > 20000
     assert not second['enabled'] and second['method'] is None and second['days_until_expiry'] is None
-    assert set(first) == {'id', 'name', 'kid', 'alg', 'credential_type', 'created_at', 'updated_at', 'expires_at',
-                          'enabled', 'method', 'days_until_expiry'}
+    # exactly the documented keys (no PEM, nothing undocumented)
+    documented = yaml.safe_load(module.RETURN)['clients']['contains']['credentials']['contains']
+    assert set(first) == set(documented)
+    assert {'id', 'name', 'kid', 'alg', 'credential_type', 'created_at', 'updated_at', 'expires_at', 'enabled', 'method',
+            'days_until_expiry'} <= set(first)
     api.done()
 
 
@@ -31,4 +38,37 @@ def test_every_client(api, run_module):
     api.expect('GET', CREDS_PATH, body=[]).expect('GET', '/api/v2/clients/other/credentials', body=[])
     result = run_module(module, {})
     assert [c['authentication_method'] for c in result['clients']] == ['client_secret_post', None]
+    api.done()
+
+
+def test_every_client_skips_the_global_client_and_copes_with_every_app_type(api, run_module):
+    """The global client ("All Applications") is not listed and its credentials are not read; a resource server
+    client, or any client lacking name and methods, is listed with what it has; an entry without client_id is
+    not asked about."""
+    fields = ','.join(CLIENT_FIELDS)
+    clients = [
+        {'client_id': 'global1', 'name': 'All Applications', 'is_global': True},
+        {'client_id': 'rs1', 'app_type': 'resource_server', 'is_global': False},
+        {'name': 'no id'},
+        dict(client_with(['cred_1']), is_global=False),
+    ]
+    api.token().expect('GET', '/api/v2/clients', body={'total': 4, 'clients': clients}, params={
+        'page': '0', 'per_page': '100', 'include_totals': 'true', 'fields': fields + ',is_global',
+        'include_fields': 'true'})
+    api.expect('GET', '/api/v2/clients/rs1/credentials', body=[])
+    api.expect('GET', CREDS_PATH, body=[credential('cred_1', 'kid_1111111111')])
+    result = run_module(module, {}, check=True)
+    assert not result.get('failed'), result
+    assert [c['client_id'] for c in result['clients']] == ['rs1', CLIENT]
+    assert result['clients'][0] == {'client_id': 'rs1', 'name': None, 'authentication_method': None, 'credentials': []}
+    assert result['clients'][1]['credentials'][0]['enabled']
+    api.done()
+
+
+def test_an_unexpected_credential_answer_fails_instead_of_listing_none(api, run_module):
+    api.token().expect('GET', CLIENT_PATH, body=client_with(['cred_1'])).expect('GET', CREDS_PATH, body={'oops': 1})
+    result = run_module(module, {'client_id': CLIENT})
+    assert result['failed'] and 'clients' not in result
+    assert 'unexpected answer: expected a list of credentials' in result['msg']
+    assert result['api_error']['path'] == CREDS_PATH
     api.done()

@@ -29,6 +29,7 @@ def test_private_key(api, run_module, keys):
                         check=True)
     assert not result['changed'] and result['kid'] == keys['one']['kid']
     assert result['token_type'] == 'Bearer' and 'access_token' not in result
+    assert result['granted'] is True and result['attempts'] == 1
     assert 'app-token' not in json.dumps(result)
     api.done()
 
@@ -60,11 +61,82 @@ def test_bad_private_key(api, run_module, keys, which, message):
 
 
 def test_refused_exchange(api, run_module, keys):
-    api.expect('POST', '/oauth/token', 401, {'error': 'invalid_client', 'error_description': 'Invalid signature'})
+    """A refused key is tried again (a new credential may take a moment to be seen), then fails."""
+    for dummy in range(4):
+        api.expect('POST', '/oauth/token', 401, {'error': 'invalid_client', 'error_description': 'Invalid signature'})
     result = run_module(module, {'client_id': CLIENT, 'private_key': keys['one']['private']})
     assert result['failed'] and 'invalid_client: Invalid signature' in result['msg']
-    assert result['api_error']['error_code'] == 'invalid_client'
+    assert 'no proof after 4 attempts' in result['msg'] and 'throttl' not in result['msg']
+    assert result['api_error']['error_code'] == 'invalid_client' and result['attempts'] == 4
+    assert result['throttled'] is False and result['key_accepted'] is False
+    assert api.sleeps == [2.0, 4.0, 8.0]
     assert keys['one']['private'] not in json.dumps(result)
+    api.done()
+
+
+def test_a_refused_secret_fails_at_once(api, run_module):
+    api.expect('POST', '/oauth/token', 401, {'error': 'access_denied', 'error_description': 'Unauthorized'})
+    result = run_module(module, {'client_id': CLIENT, 'client_secret': 'wrong'})
+    assert result['failed'] and result['attempts'] == 1 and api.sleeps == []
+    api.done()
+
+
+RATE_LIMIT_403 = {'error': 'Rate limit reached', 'error_description': 'Access Denied'}  # poap-xyz/poap-sdk PR 221
+NO_GRANT = {'error': 'access_denied', 'error_description': 'Client is not authorized to access "https://api.example.com/". '
+            'You need to create a "client-grant" associated to this API.'}
+
+
+@pytest.mark.parametrize('credentials', ['private_key', 'client_secret'])
+def test_throttled_until_the_attempts_run_out_fails_naming_the_throttling(api, run_module, keys, credentials):
+    """A 403 "Rate limit reached" is no proof (the host check counted any 403 access_denied-like answer)."""
+    for dummy in range(4):
+        api.expect('POST', '/oauth/token', 403, RATE_LIMIT_403)
+    args = {'client_id': CLIENT, 'private_key': keys['one']['private']} if credentials == 'private_key' else {
+        'client_id': CLIENT, 'client_secret': 's3cr3t'}
+    result = run_module(module, args)
+    assert result['failed'] and result['throttled'] is True and result['key_accepted'] is False
+    assert 'throttled the request (rate limit) on every attempt' in result['msg'] and 'Rate limit reached' in result['msg']
+    assert result['api_error']['error'] == 'Rate limit reached' and result['attempts'] == 4
+    assert api.sleeps == [2.0, 4.0, 8.0]
+    api.done()
+
+
+def test_429_then_a_token(api, run_module, keys):
+    api.expect('POST', '/oauth/token', 429, {'error': 'too_many_requests', 'error_description': 'Global limit has been reached'})
+    api.token('app-token')
+    result = run_module(module, {'client_id': CLIENT, 'private_key': keys['one']['private'], 'retries': 0})
+    assert not result.get('failed') and result['granted'] is True and result['attempts'] == 2
+    assert result['token_type'] == 'Bearer'
+    api.done()
+
+
+def test_a_missing_grant_fails_at_once_as_a_proven_key(api, run_module, keys):
+    api.expect('POST', '/oauth/token', 403, NO_GRANT)
+    result = run_module(module, {'client_id': CLIENT, 'private_key': keys['one']['private'],
+                                 'audience': 'https://api.example.com/'})
+    assert result['failed'] and result['key_accepted'] is True and result['attempts'] == 1
+    assert result['api_error']['error'] == 'access_denied' and api.sleeps == []
+    api.done()
+
+
+def test_accept_missing_grant_is_proof_without_a_token(api, run_module, keys):
+    api.expect('POST', '/oauth/token', 403, NO_GRANT)
+    result = run_module(module, {'client_id': CLIENT, 'private_key': keys['one']['private'], 'return_token': True,
+                                 'audience': 'https://api.example.com/', 'accept_missing_grant': True})
+    assert not result.get('failed') and not result['changed']
+    assert result['granted'] is False and result['refusal'].startswith('Client is not authorized to access')
+    assert 'access_token' not in result and 'token_type' not in result
+    api.done()
+
+
+@pytest.mark.parametrize('answer', [{'error': 'access_denied', 'error_description': 'Unauthorized'}, RATE_LIMIT_403],
+                         ids=['other-access-denied', 'throttled'])
+def test_accept_missing_grant_accepts_nothing_else(api, run_module, keys, answer):
+    for dummy in range(4):
+        api.expect('POST', '/oauth/token', 403, answer)
+    result = run_module(module, {'client_id': CLIENT, 'private_key': keys['one']['private'], 'accept_missing_grant': True})
+    assert result['failed'] and result['key_accepted'] is False and result['attempts'] == 4
+    api.done()
 
 
 def test_private_key_path_signs_with_the_file_and_never_echoes_the_key(api, monkeypatch, tmp_path, keys):
