@@ -156,7 +156,7 @@ def server():
 def emu(server):  # pylint: disable=redefined-outer-name
     """The session emulator, reset to the initial tenant with default controls."""
     assert server.admin('POST', 'reset').status_code == 200
-    server.admin('POST', 'config', json={'latency_ms': 0, 'rate_limit': None, 'token_ttl': 86400, 'clock_offset': 0})
+    server.admin('POST', 'config', json={'latency_ms': 0, 'rate_limit': None, 'retry_after': False, 'token_ttl': 86400, 'clock_offset': 0})
     server.token(refresh=True)
     yield server
 

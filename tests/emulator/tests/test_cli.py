@@ -63,10 +63,22 @@ def test_rate_limit_and_latency_flags():
     try:
         token = emu.token()
         started = time.monotonic()
-        statuses = [emu.api('GET', '/api/v2/clients', token=token).status_code for dummy in range(3)]
-        assert statuses == [200, 200, 429]
+        answers = [emu.api('GET', '/api/v2/clients', token=token) for dummy in range(3)]
+        assert [a.status_code for a in answers] == [200, 200, 429]
         assert time.monotonic() - started >= 0.45
+        assert 'retry-after' not in answers[-1].headers  # off by default
         assert emu.admin('GET', 'config').json()['rate_limit'] == '0.5:2'
+    finally:
+        emu.stop()
+
+
+def test_retry_after_flag():
+    emu = Emulator('--rate-limit', '0.5:1', '--retry-after')
+    try:
+        token = emu.token()
+        answers = [emu.api('GET', '/api/v2/clients', token=token) for dummy in range(2)]
+        assert [a.status_code for a in answers] == [200, 429] and int(answers[-1].headers['retry-after']) >= 1
+        assert emu.admin('GET', 'config').json()['retry_after'] is True
     finally:
         emu.stop()
 

@@ -13,8 +13,9 @@ loopback clients are served.  Every answer is JSON.
 - ``POST /__emulator__/reset``: the initial tenant (same management client), no faults, fresh stats.
 - ``POST /__emulator__/seed``: clients, credentials and grants created directly.
 - ``GET /__emulator__/state``: the full state; CONTAINS CLIENT SECRETS (test tool only).
-- ``GET|POST /__emulator__/config``: latency_ms, rate_limit ("RPS:BURST" or null), token_ttl,
-  clock_offset (seconds added to the emulator's clock, to age credentials and tokens without sleeping).
+- ``GET|POST /__emulator__/config``: latency_ms, rate_limit ("RPS:BURST" or null), retry_after (bool: a
+  rate-limited 429 carries Retry-After), token_ttl, clock_offset (seconds added to the emulator's clock,
+  to age credentials and tokens without sleeping).
 """
 
 import ipaddress
@@ -137,7 +138,7 @@ async def config(request):
         body = await _body(request)
         if not isinstance(body, dict):
             raise invalid_body('Expected type object')
-        extra = [k for k in body if k not in ('latency_ms', 'rate_limit', 'token_ttl', 'clock_offset')]
+        extra = [k for k in body if k not in ('latency_ms', 'rate_limit', 'retry_after', 'token_ttl', 'clock_offset')]
         if extra:
             raise invalid_body('Additional properties not allowed: %s' % ','.join(extra))
         if 'rate_limit' in body:
@@ -145,6 +146,10 @@ async def config(request):
                 controls.set_rate_limit(parse_rate_limit(body['rate_limit']))
             except ValueError as exc:
                 raise invalid_body(str(exc), 'rate_limit') from exc
+        if 'retry_after' in body:
+            if not isinstance(body['retry_after'], bool):
+                raise invalid_body('Expected a boolean', 'retry_after')
+            controls.retry_after = body['retry_after']
         for key in ('latency_ms', 'token_ttl', 'clock_offset'):
             if key in body and (not isinstance(body[key], (int, float)) or isinstance(body[key], bool)):
                 raise invalid_body('Expected a number', key)
@@ -156,7 +161,7 @@ async def config(request):
             tenant.clock_offset = float(body['clock_offset'])
     limit = controls.rate_limit
     return JSONResponse({'latency_ms': controls.latency_ms, 'rate_limit': None if limit is None else '%g:%d' % limit,
-                         'token_ttl': tenant.token_ttl, 'clock_offset': tenant.clock_offset})
+                         'retry_after': controls.retry_after, 'token_ttl': tenant.token_ttl, 'clock_offset': tenant.clock_offset})
 
 
 def routes():

@@ -41,6 +41,8 @@ def build_parser():
     serve_cmd.add_argument('--tls', action='store_true', help='serve HTTPS with a generated CA and server certificate')
     serve_cmd.add_argument('--latency-ms', type=int, default=0, help='added latency of every API call, in milliseconds')
     serve_cmd.add_argument('--rate-limit', default=None, metavar='RPS:BURST', help='token bucket rate limit (off by default)')
+    serve_cmd.add_argument('--retry-after', action='store_true',
+                           help='a rate-limited 429 also carries Retry-After (off by default: Auth0 does not always send it)')
     serve_cmd.add_argument('--token-ttl', type=int, default=86400, help='lifetime of issued access tokens in seconds')
     serve_cmd.add_argument('--state-file', default=None, help='persist state here (atomically, after each change) and reload it')
     serve_cmd.add_argument('--management-client-id', default=None, help='id of the management client (generated if not given)')
@@ -102,7 +104,7 @@ def serve(args):
             folder = temp_dir = tempfile.mkdtemp(prefix='auth0-emulator-')
         ca_path, cert_path, key_path = tls.prepare(folder)
         ssl_options = {'ssl_certfile': cert_path, 'ssl_keyfile': key_path}
-    app = create_app(tenant, Controls(args.latency_ms, rate_limit))
+    app = create_app(tenant, Controls(args.latency_ms, rate_limit, retry_after=args.retry_after))
     config = uvicorn.Config(app, lifespan='off', access_log=False, log_config=None, log_level=args.log_level,
                             timeout_graceful_shutdown=1, **ssl_options)
     # a short graceful shutdown: an idle keep-alive TLS connection whose client does not answer

@@ -58,9 +58,11 @@ class Controls:
     (Auth0's global limit) and one for /oauth/token (the Authentication API has its own limits).
     """
 
-    def __init__(self, latency_ms=0, rate_limit=None):
+    def __init__(self, latency_ms=0, rate_limit=None, retry_after=False):
         self._lock = threading.Lock()
         self.latency_ms = int(latency_ms)
+        # Auth0 documents the x-ratelimit-* headers; a 429 "may carry" Retry-After: off by default
+        self.retry_after = bool(retry_after)
         self.rate_limit = None
         self.buckets = {}
         self.faults = []
@@ -82,7 +84,7 @@ class Controls:
         """Validate and queue a fault; return its public form."""
         if not isinstance(fault, dict):
             raise invalid_body('Expected type object')
-        allowed = ('method', 'path', 'count', 'status', 'body', 'delay_ms', 'drop', 'headers', 'hold', 'after')
+        allowed = ('method', 'path', 'count', 'status', 'body', 'delay_ms', 'drop', 'lose_answer', 'headers', 'hold', 'after')
         extra = [k for k in fault if k not in allowed]
         if extra:
             raise invalid_body('Additional properties not allowed: %s' % ','.join(extra))
@@ -108,11 +110,17 @@ class Controls:
         hold = fault.get('hold', 0)
         if not isinstance(hold, int) or isinstance(hold, bool) or hold < 0:
             raise invalid_body('hold must be a non-negative integer', 'hold')
-        if status is None and not fault.get('drop') and not delay and not hold:
-            raise invalid_body('a fault needs status, drop, delay_ms or hold')
+        for key in ('drop', 'lose_answer'):
+            if not isinstance(fault.get(key, False), bool):
+                raise invalid_body('%s must be a boolean' % key, key)
+        if fault.get('lose_answer') and (status is not None or fault.get('drop')):
+            raise invalid_body('lose_answer applies the request and loses its answer: it takes no status and no drop', 'lose_answer')
+        if status is None and not fault.get('drop') and not fault.get('lose_answer') and not delay and not hold:
+            raise invalid_body('a fault needs status, drop, lose_answer, delay_ms or hold')
         method = fault.get('method')
         entry = {'method': method.upper() if isinstance(method, str) else None, 'path': pattern.pattern, 'count': count,
                  'status': status, 'body': fault.get('body'), 'delay_ms': delay, 'drop': bool(fault.get('drop')),
+                 'lose_answer': bool(fault.get('lose_answer')),
                  'headers': {k: str(v) for k, v in headers.items()}, 'hold': hold, 'after': after, '_re': pattern,
                  '_gate': {'waiting': 0, 'open': None} if hold else None}
         with self._lock:

@@ -103,6 +103,20 @@ class EmulatorMiddleware:
                     status_box['status'] = 'dropped'
                     await drop_connection(send)
                     return
+                if fault['lose_answer']:
+                    # applied, answer lost: the request is served in full, then the connection is closed
+                    # before a byte of the answer is sent
+                    lost = {}
+
+                    async def swallow(message):
+                        if message['type'] == 'http.response.start':
+                            lost['status'] = message['status']
+
+                    await self.app(scope, receive, swallow)
+                    status_box['status'] = 'dropped'
+                    status_box['lost_status'] = lost.get('status')
+                    await drop_connection(send)
+                    return
                 if fault['status'] is not None:
                     extra_headers.update(fault['headers'])
                     body = fault['body'] if fault['body'] is not None else self.fault_body(fault['status'], is_token)
@@ -113,7 +127,8 @@ class EmulatorMiddleware:
                 allowed, headers, retry = bucket.take()
                 extra_headers.update(headers)
                 if not allowed:
-                    extra_headers['Retry-After'] = str(retry)
+                    if self.controls.retry_after:
+                        extra_headers['Retry-After'] = str(retry)
                     if is_token:
                         body = {'error': 'too_many_requests', 'error_description': 'Global limit has been reached'}
                     else:
@@ -123,12 +138,15 @@ class EmulatorMiddleware:
             await self.app(scope, receive, send_wrapper)
         finally:
             state = scope['state']
-            self.tenant.stats.record_request({
+            entry = {
                 'method': method, 'path': path, 'route': self.route_template(scope),
                 'status': status_box['status'], 'time': iso_ms(time.time()),
                 'duration_ms': round((time.monotonic() - started) * 1000, 1),
                 'client_id': state.get('log_client_id'), 'kid': state.get('log_kid'), 'fault': fault is not None,
-            })
+            }
+            if 'lost_status' in status_box:
+                entry['lost_status'] = status_box['lost_status']
+            self.tenant.stats.record_request(entry)
 
     # errorCode of a default injected Management API error.  429 too_many_requests is what Auth0
     # answers (same body as the rate limiter above); the 5xx codes are UNVERIFIED guesses: a caller
@@ -270,7 +288,7 @@ async def create_client(request):
         scopes.append('create:client_credentials')
     authorize(request, *scopes)
     tenant = request.app.state.tenant
-    return JSONResponse(tenant.render_client(tenant.create_client(body)), status_code=201)
+    return JSONResponse(tenant.render_client(tenant.create_client(body), inline_credentials=True), status_code=201)
 
 
 async def get_client(request):
@@ -309,16 +327,16 @@ async def list_credentials(request):
 
 
 async def create_credential(request):
-    """POST .../credentials: 201; the answer omits expires_at when unset."""
+    """POST .../credentials: 201; the answer omits an unset name or expires_at."""
     authorize(request, 'create:client_credentials')
     body = await json_body(request)
     tenant = request.app.state.tenant
     cred = tenant.create_credential(request.path_params['id'], body)
-    return JSONResponse(tenant.render_credential(cred, omit_unset_expiry=True), status_code=201)
+    return JSONResponse(tenant.render_credential(cred), status_code=201)
 
 
 async def get_credential(request):
-    """GET .../credentials/{credential_id}: expires_at is null when unset."""
+    """GET .../credentials/{credential_id}: an unset name or expires_at is omitted (newer Auth0 answers)."""
     authorize(request, 'read:client_credentials')
     tenant = request.app.state.tenant
     return JSONResponse(tenant.render_credential(tenant.get_credential(request.path_params['id'], request.path_params['credential_id'])))

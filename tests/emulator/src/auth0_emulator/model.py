@@ -8,8 +8,9 @@ nothing about HTTP.  Rule violations raise :class:`ApiError` (Management API bod
 ``{"error", "error_description"}``).  One :class:`threading.Lock` serialises every operation, so the
 model may be called from threads and from an asyncio loop alike (no call awaits while holding it).
 
-Facts come from shared/AUTH0_API_NOTES.md.  Where the notes leave a behaviour unverified the
-stricter choice is taken and marked ``UNVERIFIED (stricter)`` in a comment.
+The Auth0 facts modelled here, each with its source, are in AUTH0_FACTS.md next to this package's
+README.  Where no source settles a behaviour the stricter choice is taken and marked
+``UNVERIFIED (stricter)`` in a comment.
 """
 
 import base64
@@ -53,15 +54,108 @@ METHOD_CREDENTIAL_TYPE = {
 }
 SECRET_METHODS = ('client_secret_post', 'client_secret_basic')
 TOKEN_ENDPOINT_AUTH_METHODS = ('none',) + SECRET_METHODS
-APP_TYPES = ('native', 'spa', 'regular_web', 'non_interactive')
+# ClientAppTypeEnum of the Management API's OpenAPI description (AUTH0_FACTS.md, "Client fields")
+APP_TYPES = ('native', 'spa', 'regular_web', 'non_interactive', 'resource_server', 'express_configuration', 'rms', 'box',
+             'cloudbees', 'concur', 'dropbox', 'mscrm', 'echosign', 'egnyte', 'newrelic', 'office365', 'salesforce', 'sentry',
+             'sharepoint', 'slack', 'springcm', 'zendesk', 'zoom', 'sso_integration', 'oag')
 GRANT_TYPES = ('authorization_code', 'implicit', 'refresh_token', 'client_credentials', 'password',
                'urn:ietf:params:oauth:grant-type:device_code')
+# Grant types of a new client that names none.  Without an app_type Auth0 gave the four below (go-auth0
+# recordings); the app_type defaults are UNVERIFIED guesses.
 DEFAULT_GRANT_TYPES = {
+    None: ['authorization_code', 'implicit', 'refresh_token', 'client_credentials'],
     'non_interactive': ['client_credentials'],
     'regular_web': ['authorization_code', 'implicit', 'refresh_token', 'client_credentials'],
     'spa': ['authorization_code', 'implicit', 'refresh_token'],
     'native': ['authorization_code', 'implicit', 'refresh_token'],
 }
+# The client fields of the Management API: (JSON types on POST /clients, on PATCH /clients/{id}); None = not
+# accepted there.  From CreateClientRequestContent and UpdateClientRequestContent of Auth0's published OpenAPI
+# description (AUTH0_FACTS.md, "Client fields"); anything else is 400 "Additional properties not allowed".
+# Exceptions: token_endpoint_auth_method also takes null on POST (an emulator leniency kept for callers that
+# send it with client_authentication_methods); signed_request_object takes null on PATCH (issue 15: a valid
+# PATCH on Auth0, while the OpenAPI description says object).
+CLIENT_FIELD_TYPES = {
+    'name': (('string',), ('string',)),
+    'description': (('string',), ('string',)),
+    'logo_uri': (('string',), ('string',)),
+    'callbacks': (('array',), ('array',)),
+    'oidc_logout': (('object',), ('object',)),
+    'oidc_backchannel_logout': (('object',), ('object',)),
+    'session_transfer': (('object', 'null'), ('object', 'null')),
+    'allowed_origins': (('array',), ('array',)),
+    'web_origins': (('array',), ('array',)),
+    'client_aliases': (('array',), ('array',)),
+    'allowed_clients': (('array',), ('array',)),
+    'allowed_logout_urls': (('array',), ('array',)),
+    'grant_types': (('array',), ('array',)),
+    'token_endpoint_auth_method': (('string', 'null'), ('string', 'null')),
+    'is_token_endpoint_ip_header_trusted': (('boolean',), ('boolean',)),
+    'app_type': (('string',), ('string',)),
+    'is_first_party': (('boolean',), ('boolean',)),
+    'oidc_conformant': (('boolean',), ('boolean',)),
+    'jwt_configuration': (('object',), ('object',)),
+    'encryption_key': (('object', 'null'), ('object', 'null')),
+    'sso': (('boolean',), ('boolean',)),
+    'cross_origin_authentication': (('boolean',), ('boolean',)),
+    'cross_origin_loc': (('string',), ('string', 'null')),
+    'sso_disabled': (('boolean',), ('boolean',)),
+    'custom_login_page_on': (('boolean',), ('boolean',)),
+    'custom_login_page': (('string',), ('string',)),
+    'custom_login_page_preview': (('string',), ('string',)),
+    'form_template': (('string',), ('string',)),
+    'addons': (('object',), ('object',)),
+    'client_metadata': (('object',), ('object',)),
+    'mobile': (('object',), ('object',)),
+    'initiate_login_uri': (('string',), ('string',)),
+    'native_social_login': (('object',), ('object',)),
+    'refresh_token': (('object', 'null'), ('object', 'null')),
+    'default_organization': (('object', 'null'), ('object', 'null')),
+    'organization_usage': (('string',), ('string', 'null')),
+    'organization_require_behavior': (('string',), ('string', 'null')),
+    'organization_discovery_methods': (('array',), ('array', 'null')),
+    'client_authentication_methods': (('object', 'null'), ('object', 'null')),
+    'require_pushed_authorization_requests': (('boolean',), ('boolean',)),
+    'require_proof_of_possession': (('boolean',), ('boolean',)),
+    'signed_request_object': (('object',), ('object', 'null')),
+    'compliance_level': (('string', 'null'), ('string', 'null')),
+    'skip_non_verifiable_callback_uri_confirmation_prompt': (('boolean',), ('boolean', 'null')),
+    'token_exchange': (('object',), ('object', 'null')),
+    'par_request_expiry': (('integer', 'null'), ('integer', 'null')),
+    'token_quota': (('object',), ('object', 'null')),
+    'resource_server_identifier': (('string',), None),
+    'third_party_security_mode': (('string',), ('string',)),
+    'redirection_policy': (('string',), ('string',)),
+    'express_configuration': (('object',), ('object', 'null')),
+    'my_organization_configuration': (('object',), ('object', 'null')),
+    'async_approval_notification_channels': (('array',), ('array', 'null')),
+    'client_secret': (None, ('string',)),
+}
+# enums of string client fields (OpenAPI description); a PATCH may also send null where the table allows it
+CLIENT_ENUMS = {
+    'app_type': APP_TYPES,
+    'token_endpoint_auth_method': TOKEN_ENDPOINT_AUTH_METHODS,
+    'organization_usage': ('deny', 'allow', 'require'),
+    'organization_require_behavior': ('no_prompt', 'pre_login_prompt', 'post_login_prompt'),
+    'compliance_level': ('none', 'fapi1_adv_pkj_par', 'fapi1_adv_mtls_par', 'fapi2_sp_pkj_mtls', 'fapi2_sp_mtls_mtls'),
+    'third_party_security_mode': ('strict', 'permissive'),
+    'redirection_policy': ('allow_always', 'open_redirect_protection'),
+}
+JWT_ALGS = ('HS256', 'RS256', 'RS512', 'PS256')
+# what Auth0 set on a new client that did not send these (go-auth0 recordings, AUTH0_FACTS.md)
+CLIENT_DEFAULTS = {
+    'is_first_party': True,
+    'is_token_endpoint_ip_header_trusted': False,
+    'oidc_conformant': False,
+    'sso_disabled': False,
+    'custom_login_page_on': True,
+    'refresh_token': {'rotation_type': 'non-rotating', 'expiration_type': 'non-expiring', 'leeway': 0,
+                      'token_lifetime': 2592000, 'infinite_token_lifetime': True, 'infinite_idle_token_lifetime': True,
+                      'idle_token_lifetime': 1296000},
+}
+# client record keys that are state, not fields a caller sets
+CLIENT_INTERNAL = ('client_id', 'client_secret', 'created_at', 'client_authentication_methods', 'token_endpoint_auth_method',
+                   'signed_request_object')
 KID_RE = re.compile(r'^[0-9a-zA-Z_-]{10,64}$')
 MAX_CREDENTIALS_PER_CLIENT = 4
 MAX_CREDENTIALS_PER_METHOD = 2
@@ -248,6 +342,12 @@ def parse_pem(pem):
     except ValueError as exc:
         raise invalid_body('Invalid pem: %s' % str(exc).split('\n', 1)[0], 'pem') from exc
     raise invalid_body('Unsupported PEM type %s' % labels[0], 'pem')
+
+
+def certificate_subject_dn(cert):
+    """A certificate's subject as Auth0 shows it: ``SHORTNAME=value`` per attribute, in the certificate's
+    order, one per line (go-auth0 recording: ``C=JP\\nST=Tokyo\\nL=Chiyoda-ku\\nO=Client\\nCN=client.example.org``)."""
+    return '\n'.join('%s=%s' % (attr.rfc4514_attribute_name, attr.value) for attr in cert.subject)
 
 
 def _hash_for(alg):
@@ -490,63 +590,85 @@ class Tenant:
     # -- records ---------------------------------------------------------------------------------
 
     def _new_client_record(self, body, client_id=None, client_secret=None, created_at=None):
-        app_type = body.get('app_type', 'non_interactive') or 'non_interactive'
-        default_method = 'client_secret_post' if app_type in ('non_interactive', 'regular_web') else 'none'
+        """A client record from a validated POST body (or seed): every field given is kept as given.
+
+        Fields not given are absent (and absent from answers), except those Auth0 sets on every new
+        client (CLIENT_DEFAULTS, grant_types, jwt_configuration).
+        """
+        app_type = body.get('app_type')
+        default_method = 'none' if app_type in ('spa', 'native') else 'client_secret_post'
         record = {
             'client_id': client_id or random_string(32),
             'client_secret': client_secret or random_string(64, SECRET_ALPHABET),
-            'name': body['name'],
-            'description': body.get('description', ''),
-            'app_type': app_type,
-            'is_first_party': body.get('is_first_party', True),
-            'oidc_conformant': body.get('oidc_conformant', True),
-            'sso_disabled': body.get('sso_disabled', False),
-            'cross_origin_auth': body.get('cross_origin_auth', False),
-            'grant_types': list(body.get('grant_types', DEFAULT_GRANT_TYPES[app_type])),
-            'callbacks': list(body.get('callbacks', [])),
-            'allowed_origins': list(body.get('allowed_origins', [])),
-            'web_origins': list(body.get('web_origins', [])),
-            'allowed_logout_urls': list(body.get('allowed_logout_urls', [])),
-            'client_metadata': dict(body.get('client_metadata', {})),
-            'jwt_configuration': dict(body.get('jwt_configuration', {'alg': 'RS256', 'lifetime_in_seconds': 36000, 'secret_encoded': False})),
-            'token_endpoint_auth_method': body.get('token_endpoint_auth_method', default_method),
-            'client_authentication_methods': None,
             'created_at': created_at or iso_ms(self.now()),
         }
-        if 'logo_uri' in body:
-            record['logo_uri'] = body['logo_uri']
+        record.update(copy.deepcopy(CLIENT_DEFAULTS))
+        for key, value in body.items():
+            if key in CLIENT_INTERNAL or value is None:
+                continue
+            record[key] = copy.deepcopy(value)
+        record['grant_types'] = list(body.get('grant_types', DEFAULT_GRANT_TYPES.get(app_type, DEFAULT_GRANT_TYPES[None])))
+        # Auth0 answered a POST that sent jwt_configuration {"alg"} with {"secret_encoded": false, "alg"}
+        # (go-auth0 recordings); the defaults of a POST that sends none are UNVERIFIED.
+        jwt = {'secret_encoded': False}
+        jwt.update(body.get('jwt_configuration') or {'alg': 'RS256', 'lifetime_in_seconds': 36000})
+        record['jwt_configuration'] = jwt
+        record['token_endpoint_auth_method'] = body.get('token_endpoint_auth_method', default_method)
+        record['client_authentication_methods'] = None
+        record['signed_request_object'] = None
         if body.get('client_authentication_methods') is not None and 'token_endpoint_auth_method' not in body:
             record['token_endpoint_auth_method'] = None
         return record
 
-    def render_client(self, client, show_secret=True):
-        """A client as the Management API shows it.
+    def render_client(self, client, show_secret=True, inline_credentials=False):
+        """A client as the Management API shows it: the fields set, never the unset ones.
 
         While a client authentication method is set the answer carries neither
-        ``token_endpoint_auth_method`` nor ``client_secret``.
+        ``token_endpoint_auth_method`` nor ``client_secret``.  ``inline_credentials`` (the answer of
+        ``POST /clients``) shows the credentials of ``client_authentication_methods`` as whole
+        credential objects, as Auth0 did in the go-auth0 recordings; elsewhere they are ``{"id"}`` only.
         """
-        out = {'tenant': 'emulator', 'global': False, 'is_token_endpoint_ip_header_trusted': False, 'custom_login_page_on': True}
+        out = {'tenant': 'emulator', 'global': False, 'client_id': client['client_id']}
         for key, value in client.items():
-            if key in ('created_at', 'client_authentication_methods', 'token_endpoint_auth_method', 'client_secret'):
+            if key in CLIENT_INTERNAL or value is None:
                 continue
             out[key] = copy.deepcopy(value)
-        if client['client_authentication_methods'] is not None:
-            out['client_authentication_methods'] = copy.deepcopy(client['client_authentication_methods'])
+        cam = client['client_authentication_methods']
+        if cam is not None:
+            out['client_authentication_methods'] = copy.deepcopy(cam)
+            if inline_credentials:
+                with self._lock:
+                    for spec in out['client_authentication_methods'].values():
+                        spec['credentials'] = [self.render_credential(self.credentials[item['id']]) if item['id'] in self.credentials
+                                               else item for item in spec['credentials']]
         else:
-            out['token_endpoint_auth_method'] = client['token_endpoint_auth_method']
+            if client['token_endpoint_auth_method'] is not None:
+                out['token_endpoint_auth_method'] = client['token_endpoint_auth_method']
             if show_secret:
                 out['client_secret'] = client['client_secret']
+        if client.get('signed_request_object') is not None:
+            out['signed_request_object'] = copy.deepcopy(client['signed_request_object'])
         return out
 
     @staticmethod
-    def render_credential(cred, omit_unset_expiry=False):
-        """A credential as the API shows it: never the PEM; ``expires_at: null`` unless ``omit_unset_expiry``."""
-        out = {'id': cred['id'], 'name': cred['name'], 'credential_type': cred['credential_type']}
+    def render_credential(cred, omit_unset_expiry=True):
+        """A credential as the API shows it: never the PEM, never an unset ``name`` or ``expires_at``.
+
+        Newer Auth0 answers omit unset fields where the 2023 recordings carried ``"expires_at": null``
+        (AUTH0_FACTS.md); ``omit_unset_expiry=False`` gives that older shape.  ``public_key``
+        credentials carry ``kid`` and ``alg``, ``x509_cert`` ones ``thumbprint_sha256`` (and the
+        certificate's expiry), ``cert_subject_dn`` ones ``subject_dn``.
+        """
+        out = {'id': cred['id'], 'credential_type': cred['credential_type']}
+        if cred.get('name') is not None:
+            out['name'] = cred['name']
         if cred['credential_type'] == 'public_key':
             out['kid'] = cred['kid']
             out['alg'] = cred['alg']
         if cred['credential_type'] == 'cert_subject_dn':
             out['subject_dn'] = cred['subject_dn']
+        if cred['credential_type'] == 'x509_cert':
+            out['thumbprint_sha256'] = cred.get('thumbprint_sha256')
         out['created_at'] = cred['created_at']
         out['updated_at'] = cred['updated_at']
         if cred['expires_at'] is not None or not omit_unset_expiry:
@@ -561,15 +683,20 @@ class Tenant:
 
     # -- clients ---------------------------------------------------------------------------------
 
-    CLIENT_FIELDS = {
-        'name': 'string', 'description': 'string', 'app_type': 'string', 'logo_uri': 'string',
-        'token_endpoint_auth_method': ('string', 'null'), 'client_authentication_methods': ('object', 'null'),
-        'grant_types': 'array', 'callbacks': 'array', 'allowed_origins': 'array', 'web_origins': 'array',
-        'allowed_logout_urls': 'array', 'client_metadata': 'object', 'jwt_configuration': 'object',
-        'is_first_party': 'boolean', 'oidc_conformant': 'boolean', 'sso_disabled': 'boolean', 'cross_origin_auth': 'boolean',
-    }
+    @staticmethod
+    def client_field_types(patch=False):
+        """The client fields a POST (or seed) or a PATCH accepts, with their JSON types."""
+        index = 1 if patch else 0
+        return {key: types[index] for key, types in CLIENT_FIELD_TYPES.items() if types[index] is not None}
 
-    def _validate_client_fields(self, body, allowed, patch=False):
+    # string-array client fields whose items are checked to be strings
+    STRING_ARRAYS = ('grant_types', 'callbacks', 'allowed_origins', 'web_origins', 'allowed_logout_urls', 'client_aliases',
+                     'allowed_clients', 'organization_discovery_methods', 'async_approval_notification_channels')
+    REFRESH_TOKEN_FIELDS = ('rotation_type', 'expiration_type', 'leeway', 'token_lifetime', 'infinite_token_lifetime',
+                            'idle_token_lifetime', 'infinite_idle_token_lifetime', 'policies')
+
+    def _validate_client_fields(self, body, patch=False):
+        allowed = self.client_field_types(patch)
         reject_unknown(body, allowed)
         for key, value in body.items():
             expect_type(value, allowed[key], key)
@@ -577,20 +704,50 @@ class Tenant:
             self._validate_client_metadata(body['client_metadata'], patch)
         if 'name' in body and not body['name'].strip():
             raise invalid_body('String is too short (0 chars), minimum 1', 'name')
+        if 'name' in body and re.search('[<>]', body['name']):
+            raise invalid_body('String does not match pattern: ^[^<>]+$', 'name')
         if 'description' in body and len(body['description']) > 140:
             raise invalid_body('String is too long (%d chars), maximum 140' % len(body['description']), 'description')
-        if 'app_type' in body and body['app_type'] not in APP_TYPES:
-            raise invalid_body('No enum match for: "%s"' % body['app_type'], 'app_type')
-        if body.get('token_endpoint_auth_method') is not None and body['token_endpoint_auth_method'] not in TOKEN_ENDPOINT_AUTH_METHODS:
-            raise invalid_body('No enum match for: "%s"' % body['token_endpoint_auth_method'], 'token_endpoint_auth_method')
-        for key in ('grant_types', 'callbacks', 'allowed_origins', 'web_origins', 'allowed_logout_urls'):
-            for item in body.get(key, []):
+        for key, values in CLIENT_ENUMS.items():
+            if body.get(key) is not None and body[key] not in values:
+                raise invalid_body('No enum match for: "%s"' % body[key], key)
+        for key in self.STRING_ARRAYS:
+            for item in body.get(key) or []:
                 expect_type(item, 'string', key)
         for item in body.get('grant_types', []):
             if item not in GRANT_TYPES:
                 raise invalid_body('No enum match for: "%s"' % item, 'grant_types')
         if 'client_secret' in body and len(body['client_secret']) < 32:
             raise invalid_body('String is too short (%d chars), minimum 32' % len(body['client_secret']), 'client_secret')
+        jwt = body.get('jwt_configuration')
+        if jwt is not None:
+            for key, types in (('alg', 'string'), ('lifetime_in_seconds', 'integer'), ('secret_encoded', 'boolean'), ('scopes', 'object')):
+                if key in jwt:
+                    expect_type(jwt[key], types, 'jwt_configuration.' + key)
+            if 'alg' in jwt and jwt['alg'] not in JWT_ALGS:
+                raise invalid_body('No enum match for: "%s"' % jwt['alg'], 'jwt_configuration.alg')
+        refresh = body.get('refresh_token')
+        if refresh is not None:
+            reject_unknown(refresh, self.REFRESH_TOKEN_FIELDS, 'refresh_token')
+            for key in ('rotation_type', 'expiration_type'):
+                if key not in refresh:
+                    raise invalid_body('Missing required property: %s' % key, 'refresh_token')
+            if refresh['rotation_type'] not in ('rotating', 'non-rotating'):
+                raise invalid_body('No enum match for: "%s"' % refresh['rotation_type'], 'refresh_token.rotation_type')
+            if refresh['expiration_type'] not in ('expiring', 'non-expiring'):
+                raise invalid_body('No enum match for: "%s"' % refresh['expiration_type'], 'refresh_token.expiration_type')
+        expiry = body.get('par_request_expiry')
+        if expiry is not None and not 10 <= expiry <= 600:
+            raise invalid_body('Value %d is outside 10 to 600' % expiry, 'par_request_expiry')
+        sro = body.get('signed_request_object')
+        if sro is not None:
+            reject_unknown(sro, ('required', 'credentials'), 'signed_request_object')
+            if 'required' in sro:
+                expect_type(sro['required'], 'boolean', 'signed_request_object.required')
+            if 'credentials' in sro:
+                expect_type(sro['credentials'], 'array', 'signed_request_object.credentials')
+                for item in sro['credentials']:
+                    expect_type(item, 'object', 'signed_request_object.credentials')
 
     @classmethod
     def _validate_client_metadata(cls, metadata, patch):
@@ -641,7 +798,7 @@ class Tenant:
         """Check the outer shape of client_authentication_methods; return (method, credential items)."""
         reject_unknown(cam, METHOD_CREDENTIAL_TYPE, prop)
         if len(cam) != 1:
-            # the notes: exactly one of private_key_jwt, tls_client_auth, self_signed_tls_client_auth
+            # AUTH0_FACTS.md: exactly one of private_key_jwt, tls_client_auth, self_signed_tls_client_auth
             raise invalid_body('Exactly one of private_key_jwt, tls_client_auth, self_signed_tls_client_auth is required', prop)
         method = next(iter(cam))
         spec = cam[method]
@@ -675,7 +832,7 @@ class Tenant:
     def list_clients(self, page=0, per_page=50, app_type=None):
         """Clients in creation order, one page; (rendered list, total)."""
         with self._lock:
-            clients = [c for c in self.clients.values() if app_type is None or c['app_type'] in app_type]
+            clients = [c for c in self.clients.values() if app_type is None or c.get('app_type') in app_type]
             chunk = clients[page * per_page:(page + 1) * per_page]
             return [copy.deepcopy(c) for c in chunk], len(clients)
 
@@ -685,26 +842,37 @@ class Tenant:
             return copy.deepcopy(self._client(client_id))
 
     def create_client(self, body):
-        """POST /api/v2/clients, inline credentials of client_authentication_methods included."""
+        """POST /api/v2/clients, inline credentials of client_authentication_methods and signed_request_object included."""
         expect_type(body, 'object', None)
-        self._validate_client_fields(body, self.CLIENT_FIELDS)
+        self._validate_client_fields(body)
         if 'name' not in body:
             raise invalid_body('Missing required property: name')
         with self._lock:
             record = self._new_client_record(body)
-            cam = body.get('client_authentication_methods')
             new_creds = []
+            now = self.now()
+
+            def build(item, path, ctype):
+                cred = self._build_credential(record['client_id'], item, now, prop_prefix=path + '.')
+                if cred['credential_type'] != ctype:
+                    raise invalid_body('%s takes credentials of type %s' % (path, ctype), path)
+                if cred['fingerprint'] and any(c['fingerprint'] == cred['fingerprint'] for c in new_creds):
+                    raise invalid_body('credentials contains public keys that already exist in client')
+                new_creds.append(cred)
+                return {'id': cred['id']}
+
+            cam = body.get('client_authentication_methods')
             if cam is not None:
                 method, items, path = self._cam_method(cam)
-                now = self.now()
-                for item in items:
-                    cred = self._build_credential(record['client_id'], item, now, prop_prefix=path + '.')
-                    if cred['credential_type'] != METHOD_CREDENTIAL_TYPE[method]:
-                        raise invalid_body('%s takes credentials of type %s' % (method, METHOD_CREDENTIAL_TYPE[method]), path)
-                    if cred['fingerprint'] and any(c['fingerprint'] == cred['fingerprint'] for c in new_creds):
-                        raise invalid_body('credentials contains public keys that already exist in client')
-                    new_creds.append(cred)
-                record['client_authentication_methods'] = {method: {'credentials': [{'id': c['id']} for c in new_creds]}}
+                record['client_authentication_methods'] = {
+                    method: {'credentials': [build(item, path, METHOD_CREDENTIAL_TYPE[method]) for item in items]}}
+            sro = body.get('signed_request_object')
+            if sro is not None:
+                # JAR: the credentials are created with the client, like those of client_authentication_methods
+                record['signed_request_object'] = dict(
+                    sro, credentials=[build(item, 'signed_request_object.credentials', 'public_key') for item in sro.get('credentials', [])])
+            if len(new_creds) > MAX_CREDENTIALS_PER_CLIENT:
+                raise ApiError(400, 'A client can have a maximum of %d credentials.' % MAX_CREDENTIALS_PER_CLIENT, 'invalid_body')
             self._check_method_exclusion(record['client_authentication_methods'], record['token_endpoint_auth_method'])
             self.clients[record['client_id']] = record
             for cred in new_creds:
@@ -713,44 +881,67 @@ class Tenant:
             self._save()
             return copy.deepcopy(record)
 
+    def _credential_ids(self, client_id, items, path, ctype=None, method=None):
+        """Check a list of ``{"id"}`` items naming credentials of this client (of type ``ctype``); return the ids."""
+        seen = []
+        for item in items:
+            reject_unknown(item, ('id',), path)
+            if 'id' not in item:
+                raise invalid_body('Missing required property: id', path)
+            expect_type(item['id'], 'string', path + '.id')
+            cred = self.credentials.get(item['id'])
+            if cred is None or cred['client_id'] != client_id:
+                raise invalid_body('Credential %s does not exist on this client' % item['id'], path)
+            if ctype and cred['credential_type'] != ctype:
+                raise invalid_body('%s takes credentials of type %s, %s is %s' % (method or path, ctype, item['id'], cred['credential_type']), path)
+            if item['id'] in seen:
+                raise invalid_body('Array items are not unique', path)
+            seen.append(item['id'])
+        return seen
+
     def update_client(self, client_id, body):
-        """PATCH /api/v2/clients/{id}."""
+        """PATCH /api/v2/clients/{id}: the fields sent replace the stored ones (null unsets where allowed).
+
+        ``client_metadata`` merges at the top level; ``jwt_configuration`` is replaced, its
+        ``secret_encoded`` filled in as Auth0 answered (UNVERIFIED whether Auth0 merges instead).
+        """
         expect_type(body, 'object', None)
-        allowed = dict(self.CLIENT_FIELDS, client_secret='string')
-        self._validate_client_fields(body, allowed, patch=True)
+        self._validate_client_fields(body, patch=True)
         with self._lock:
             client = self._client(client_id)
-            metadata = client['client_metadata']
+            metadata = client.get('client_metadata')
             if 'client_metadata' in body:
-                metadata = self._merge_client_metadata(client['client_metadata'], body['client_metadata'])
+                metadata = self._merge_client_metadata(client.get('client_metadata') or {}, body['client_metadata'])
             cam = body.get('client_authentication_methods', client['client_authentication_methods'])
             if cam is not None and 'client_authentication_methods' in body:
                 method, items, path = self._cam_method(cam)
-                seen = set()
-                for item in items:
-                    reject_unknown(item, ('id',), path)
-                    if 'id' not in item:
-                        raise invalid_body('Missing required property: id', path)
-                    expect_type(item['id'], 'string', path + '.id')
-                    cred = self.credentials.get(item['id'])
-                    if cred is None or cred['client_id'] != client_id:
-                        raise invalid_body('Credential %s does not exist on this client' % item['id'], path)
-                    if cred['credential_type'] != METHOD_CREDENTIAL_TYPE[method]:
-                        raise invalid_body('%s takes credentials of type %s, %s is %s'
-                                           % (method, METHOD_CREDENTIAL_TYPE[method], item['id'], cred['credential_type']), path)
-                    if item['id'] in seen:
-                        raise invalid_body('Array items are not unique', path)
-                    seen.add(item['id'])
-                cam = {method: {'credentials': [{'id': item['id']} for item in items]}}
+                ids = self._credential_ids(client_id, items, path, METHOD_CREDENTIAL_TYPE[method], method)
+                cam = {method: {'credentials': [{'id': i} for i in ids]}}
+            sro = body.get('signed_request_object', client.get('signed_request_object'))
+            if sro is not None and 'signed_request_object' in body:
+                ids = self._credential_ids(client_id, sro.get('credentials', []), 'signed_request_object.credentials', 'public_key')
+                sro = dict(sro, credentials=[{'id': i} for i in ids])
             team = body['token_endpoint_auth_method'] if 'token_endpoint_auth_method' in body else client['token_endpoint_auth_method']
-            self._check_method_exclusion(cam, team)
+            if 'client_authentication_methods' in body or 'token_endpoint_auth_method' in body:
+                # a client seeded with neither may be patched in other fields and stay so
+                self._check_method_exclusion(cam, team)
             # every check is done: from here on the PATCH is applied as a whole
             for key, value in body.items():
-                if key not in ('client_authentication_methods', 'token_endpoint_auth_method', 'client_metadata'):
+                if key in CLIENT_INTERNAL or key == 'client_metadata':
+                    continue
+                if value is None:
+                    client.pop(key, None)
+                else:
                     client[key] = copy.deepcopy(value)
-            client['client_metadata'] = metadata
+            if 'client_secret' in body:
+                client['client_secret'] = body['client_secret']
+            if 'jwt_configuration' in body:
+                client['jwt_configuration'] = dict({'secret_encoded': False}, **body['jwt_configuration'])
+            if metadata is not None:
+                client['client_metadata'] = metadata
             client['client_authentication_methods'] = cam
             client['token_endpoint_auth_method'] = team
+            client['signed_request_object'] = sro
             self._save()
             return copy.deepcopy(client)
 
@@ -783,12 +974,14 @@ class Tenant:
         ctype = body['credential_type']
         if ctype not in CREDENTIAL_TYPES:
             raise invalid_body('No enum match for: "%s"' % ctype, prop_prefix + 'credential_type')
-        name = body.get('name', '')
-        if len(name) > MAX_NAME:
+        name = body.get('name')
+        if name is not None and len(name) > MAX_NAME:
             raise invalid_body('String is too long (%d chars), maximum %d' % (len(name), MAX_NAME), prop_prefix + 'name')
         if ctype != 'public_key':
-            # UNVERIFIED (stricter): alg and kid describe JWT signing keys; refused for certificate credentials
-            for key in ('alg', 'kid'):
+            # UNVERIFIED (stricter): alg and kid describe JWT signing keys; refused for certificate credentials.
+            # expires_at and parse_expiry_from_cert "apply to public_key" (OpenAPI description): an x509_cert
+            # credential takes its expiry from the certificate, a cert_subject_dn one has none.
+            for key in ('alg', 'kid', 'expires_at', 'parse_expiry_from_cert'):
                 if key in body:
                     raise invalid_body('%s is only allowed for credential_type public_key' % key, prop_prefix + key)
         if 'subject_dn' in body and ctype != 'cert_subject_dn':
@@ -808,7 +1001,7 @@ class Tenant:
             if ctype != 'public_key' and cert is None:
                 raise invalid_body('%s needs an X.509 certificate in pem' % ctype, prop_prefix + 'pem')
             if cert is not None and ctype == 'cert_subject_dn':
-                subject_dn = cert.subject.rfc4514_string()
+                subject_dn = certificate_subject_dn(cert)
         alg = kid = None
         if ctype == 'public_key':
             if not isinstance(public_key, rsa.RSAPublicKey):
@@ -823,7 +1016,7 @@ class Tenant:
                 raise invalid_body('String does not match pattern: ' + KID_RE.pattern, prop_prefix + 'kid')
         elif public_key is not None and not isinstance(public_key, (rsa.RSAPublicKey, ec.EllipticCurvePublicKey)):
             raise invalid_body('Unsupported certificate key type', prop_prefix + 'pem')
-        expires_at = None
+        expires_at = thumbprint = None
         if 'expires_at' in body and body.get('parse_expiry_from_cert'):
             raise invalid_body('expires_at and parse_expiry_from_cert are mutually exclusive', prop_prefix + 'expires_at')
         if 'expires_at' in body:
@@ -831,6 +1024,11 @@ class Tenant:
         elif body.get('parse_expiry_from_cert'):
             if cert is None:
                 raise invalid_body('parse_expiry_from_cert needs an X.509 certificate in pem', prop_prefix + 'parse_expiry_from_cert')
+            expires_at = iso_ms(cert.not_valid_after_utc.timestamp())
+        if ctype == 'x509_cert':
+            # go-auth0 recording: thumbprint_sha256 (base64url SHA-256 of the DER certificate) and the
+            # certificate's notAfter as expires_at, no kid and no alg
+            thumbprint = b64url(hashlib.sha256(cert.public_bytes(serialization.Encoding.DER)).digest())
             expires_at = iso_ms(cert.not_valid_after_utc.timestamp())
         stamp = created_at or iso_ms(now)
         return {
@@ -841,6 +1039,7 @@ class Tenant:
             'kid': kid,
             'alg': alg,
             'subject_dn': subject_dn,
+            'thumbprint_sha256': thumbprint,
             # the public key (SPKI) and, if given, the certificate: public material only
             'pem': public_key.public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo).decode()
             if public_key is not None else None,
@@ -919,8 +1118,11 @@ class Tenant:
             cred = self.credentials.get(credential_id)
             if cred is None or cred['client_id'] != client_id:
                 return
-            for spec in (client['client_authentication_methods'] or {}).values():
-                if any(item['id'] == credential_id for item in spec['credentials']):
+            # UNVERIFIED (stricter): a credential listed in signed_request_object (JAR) is as much in use as
+            # one listed in client_authentication_methods
+            lists = list((client['client_authentication_methods'] or {}).values()) + [client.get('signed_request_object') or {}]
+            for spec in lists:
+                if any(item['id'] == credential_id for item in spec.get('credentials', [])):
                     raise ApiError(400, 'Cannot delete credential still associated with a client', 'invalid_body')
             del self.credentials[credential_id]
             self._save()
@@ -1238,10 +1440,13 @@ class Tenant:
         client_id = cspec.pop('client_id', None)
         client_secret = cspec.pop('client_secret', None)
         created_at = cspec.pop('created_at', None)
-        self._validate_client_fields(cspec, self.CLIENT_FIELDS)
+        self._validate_client_fields(cspec)
         if 'client_authentication_methods' in cspec:
             raise invalid_body('seed clients use private_key_jwt (credential indexes) instead', 'client_authentication_methods')
         cspec.setdefault('name', 'seeded client')
+        # a seeded client is machine to machine unless told otherwise; "token_endpoint_auth_method": null
+        # without private_key_jwt seeds a client with neither method, as real tenants have
+        cspec.setdefault('app_type', 'non_interactive')
         if client_id in self.clients:
             raise ApiError(409, 'client %s already exists' % client_id, 'client_conflict')
         record = self._new_client_record(cspec, client_id=client_id, client_secret=client_secret, created_at=self._seed_time(created_at))
