@@ -591,9 +591,15 @@ class Auth0Client:
         return body
 
     def create_credential(self, client_id, body):
-        """Create a credential.  Never repeated blindly: after an unknown outcome, read back by kid."""
+        """Create a credential.  Never repeated blindly: after an unknown outcome, read back by kid (the kid sent,
+        or the one Auth0 gives a public key sent without one: its RFC 7638 thumbprint)."""
         path = self._client_path(client_id) + '/credentials'
         kid = body.get('kid')
+        if not kid and body.get('credential_type', 'public_key') == 'public_key' and body.get('pem'):
+            try:
+                kid = _keys.kid_for_public_key(body['pem'])
+            except ValueError:  # not a key this collection reads: no read-back
+                kid = None
         attempts = self.retries + 1
         unknown = None
         for dummy in range(attempts):

@@ -14,6 +14,9 @@ description:
     of a Private Key JWT key pair.
   - The credential is identified by O(credential_id), else by O(kid) (given, or computed locally from O(pem) as
     the RFC 7638 thumbprint, which is also how Auth0 names a key whose kid is not given), else by O(name).
+  - An V(x509_cert) credential has no kid and no alg; it is identified by O(credential_id), else by the
+    C(thumbprint_sha256) Auth0 gives it (the base64url SHA-256 of the DER certificate, computed locally from O(pem)),
+    else by O(name). Its expiry is the C(notAfter) date of the certificate, set by Auth0.
   - Creating a credential does not enable it; use M(keyops.auth0.auth0_client_auth_methods) for that.
   - A run that changes nothing reads the credential list once, plus one token request unless O(auth0_token) is set.
     Deleting an enabled credential, or replacing one, also reads the client.
@@ -53,7 +56,7 @@ options:
     type: str
   kid:
     description:
-      - Key ID of the credential, 10 to 64 letters, digits, C(_) or C(-).
+      - Key ID of the credential, 10 to 64 letters, digits, C(_) or C(-). Only for V(public_key) credentials.
       - When not given and O(pem) is, the RFC 7638 thumbprint of the public key is used, both to find the
         credential and as the kid of a new one.
       - A kid equal to that thumbprint is not sent when the credential is created, since Auth0 gives a credential
@@ -72,6 +75,8 @@ options:
       - Type of the credential. When creating, V(public_key) is used if not given.
       - V(public_key) takes an RSA public key (2048 to 4096 bits) or a certificate in O(pem), V(x509_cert) a
         certificate in O(pem), V(cert_subject_dn) a O(subject_dn) and no O(pem).
+      - V(x509_cert) (for C(self_signed_tls_client_auth)) takes neither O(kid), O(alg) nor O(expires_at), since Auth0
+        gives such a credential no kid or alg, and takes its expiry from the certificate.
     type: str
     choices: [public_key, x509_cert, cert_subject_dn]
   pem:
@@ -79,7 +84,8 @@ options:
       - The public key (C(BEGIN PUBLIC KEY) or C(BEGIN RSA PUBLIC KEY)) or certificate (C(BEGIN CERTIFICATE)).
       - A private key is refused before any call to Auth0 and never echoed back; so are EC keys for
         V(public_key), RSA keys outside 2048-4096 bits, and text that is not PEM.
-      - Auth0 never returns it, so it is only compared through the kid.
+      - Auth0 never returns it, so it is only compared through the kid (through C(thumbprint_sha256) for
+        V(x509_cert)).
     type: str
   alg:
     description:
@@ -95,6 +101,8 @@ options:
   parse_expiry_from_cert:
     description:
       - Set the expiry date from the C(notAfter) date of the certificate in O(pem). Exclusive with O(expires_at).
+      - An V(x509_cert) credential always expires with its certificate; this option changes nothing for it and is
+        not sent.
     type: bool
     default: false
   subject_dn:
@@ -164,9 +172,14 @@ credential:
       type: str
       sample: billing-2026-07
     kid:
-      description: Key ID.
+      description: Key ID (V(null) for certificate credentials).
       type: str
       sample: MvgWaC6Z_8cDHQCyMK7CXlRti2I5gpYQNkFeRl-7YJo
+    thumbprint_sha256:
+      description: Base64url SHA-256 of the DER certificate of an V(x509_cert) credential.
+      type: str
+      returned: for V(x509_cert) credentials
+      sample: NTkulT-DcSrRSevqZd26aq0DCz8YbOFGjKVs-Expu4w
     alg:
       description: Signing algorithm.
       type: str
@@ -201,6 +214,9 @@ detached_from:
   sample: private_key_jwt
 """
 
+import base64
+import hashlib
+
 from ansible_collections.keyops.auth0.plugins.module_utils import _credentials as creds
 from ansible_collections.keyops.auth0.plugins.module_utils import _keys
 from ansible_collections.keyops.auth0.plugins.module_utils._client import Auth0Error
@@ -208,26 +224,58 @@ from ansible_collections.keyops.auth0.plugins.module_utils._credentials import c
 from ansible_collections.keyops.auth0.plugins.module_utils._module import Auth0Module
 
 IMMUTABLE = ('name', 'alg', 'credential_type')
+#: Fields only a public_key credential takes (Auth0 gives certificate credentials no kid or alg, and an x509_cert
+#: one the expiry of its certificate).
+PUBLIC_KEY_ONLY = ('kid', 'alg', 'expires_at', 'parse_expiry_from_cert')
+
+
+def certificate_thumbprint(certificate):
+    """``thumbprint_sha256`` as Auth0 gives it to an x509_cert credential: base64url (no padding) of the SHA-256
+    of the DER certificate."""
+    from cryptography.hazmat.primitives import serialization  # pylint: disable=import-outside-toplevel
+    der = certificate.public_bytes(serialization.Encoding.DER)
+    return base64.urlsafe_b64encode(hashlib.sha256(der).digest()).rstrip(b'=').decode('ascii')
+
+
+def view(credential):
+    """credential_view(), with the thumbprint_sha256 of an x509_cert credential."""
+    out = credential_view(credential)
+    if credential.get('credential_type') == 'x509_cert' or credential.get('thumbprint_sha256'):
+        out['thumbprint_sha256'] = credential.get('thumbprint_sha256')
+    return out
 
 
 def local_checks(module):
-    """Validate everything that needs no call; return (kid, normalized expires_at, certificate expiry)."""
+    """Validate everything that needs no call; return (kid, normalized expires_at, certificate expiry to set,
+    certificate thumbprint, certificate expiry)."""
     p = module.params
     pem, ctype = p['pem'], p['credential_type']
     if pem and _keys.is_private_key_pem(pem):
         module.fail_json(msg='pem contains a private key. Give only the public key (BEGIN PUBLIC KEY) or a '
                              'certificate; a private key must never be sent to Auth0.')
-    not_after = None
+    if ctype == 'x509_cert':
+        given = [k for k in ('kid', 'alg', 'expires_at') if p[k] is not None]
+        if given:
+            module.fail_json(msg='%s: not for credential_type x509_cert. Auth0 gives an x509_cert credential no kid '
+                                 'or alg, and the expiry of its certificate; it is found by the SHA-256 thumbprint '
+                                 'of the certificate in pem.' % ', '.join(given))
+    not_after = thumbprint = None
+    kid = None
     try:
         if pem and ctype == 'x509_cert':
-            not_after = creds.format_datetime(_not_after(_keys.load_certificate(pem)))
+            certificate = _keys.load_certificate(pem)
+            not_after = creds.format_datetime(_not_after(certificate))
+            thumbprint = certificate_thumbprint(certificate)
         elif pem:
             _keys.load_public_key(pem)
             if '-----BEGIN CERTIFICATE-----' in pem:
-                not_after = creds.format_datetime(_not_after(_keys.load_certificate(pem)))
-        kid = p['kid'] and _keys.validate_kid(p['kid'])
-        if not kid and pem:
-            kid = _keys.kid_for_public_key(pem)
+                certificate = _keys.load_certificate(pem)
+                not_after = creds.format_datetime(_not_after(certificate))
+                thumbprint = certificate_thumbprint(certificate)
+        if ctype != 'x509_cert':
+            kid = p['kid'] and _keys.validate_kid(p['kid'])
+            if not kid and pem:
+                kid = _keys.kid_for_public_key(pem)
         expires_at = None
         if p['expires_at'] is not None and p['state'] == 'present':
             expires_at = creds.normalize_expires_at(p['expires_at'])
@@ -243,7 +291,9 @@ def local_checks(module):
         module.fail_json(msg='A cert_subject_dn credential takes subject_dn, not pem.')
     if p['subject_dn'] and ctype not in (None, 'cert_subject_dn'):
         module.fail_json(msg='subject_dn is only for credential_type cert_subject_dn.')
-    return kid, expires_at, (not_after if p['parse_expiry_from_cert'] else None)
+    # an x509_cert credential expires with its certificate, set by Auth0: nothing to set or update
+    cert_expiry = not_after if p['parse_expiry_from_cert'] and ctype != 'x509_cert' else None
+    return kid, expires_at, cert_expiry, thumbprint, not_after
 
 
 def _not_after(certificate):
@@ -251,15 +301,19 @@ def _not_after(certificate):
     return value if value is not None else certificate.not_valid_after
 
 
-def find_credential(module, credentials, kid):
+def find_credential(module, credentials, kid, thumbprint=None):
     p = module.params
     if p['credential_id']:
         found = [c for c in credentials if c.get('id') == p['credential_id']]
         if not found and p['state'] == 'present':
             module.fail_json(msg='The client %s has no credential %s.' % (p['client_id'], p['credential_id']))
         return found[0] if found else None
-    if kid:
-        return next((c for c in credentials if c.get('kid') == kid), None)
+    if kid or thumbprint:
+        found = next((c for c in credentials if kid and c.get('kid') == kid), None)
+        if found is None and thumbprint:
+            # an x509_cert credential has no kid: Auth0 names it by the SHA-256 of its certificate
+            found = next((c for c in credentials if c.get('thumbprint_sha256') == thumbprint), None)
+        return found
     found = [c for c in credentials if c.get('name') == p['name']]
     if len(found) > 1:
         module.fail_json(msg='%d credentials of client %s are named %r (ids %s); give kid or credential_id.'
@@ -279,6 +333,10 @@ def creation_body(module, kid, expires_at, cert_expiry, current_type=None):
         body['expires_at'] = expires_at
     if cert_expiry:
         body['parse_expiry_from_cert'] = True
+    if body['credential_type'] != 'public_key':
+        # a certificate credential carries no kid or alg; an x509_cert one takes its expiry from the certificate
+        for key in PUBLIC_KEY_ONLY if body['credential_type'] == 'x509_cert' else ('kid', 'alg'):
+            body.pop(key, None)
     if body['credential_type'] == 'cert_subject_dn' and not p['subject_dn']:
         module.fail_json(msg='Creating a cert_subject_dn credential needs subject_dn.')
     if body['credential_type'] != 'cert_subject_dn' and not p['pem']:
@@ -286,25 +344,34 @@ def creation_body(module, kid, expires_at, cert_expiry, current_type=None):
     return body
 
 
-def predicted(body, kid, expires_at):
-    view = credential_view(body)
-    view.update(kid=kid, alg=body.get('alg') or ('RS256' if body.get('pem') else None),
-                expires_at=expires_at, id=None)
-    return view
+def predicted(body, kid, expires_at, thumbprint=None, not_after=None):
+    out = view(body)
+    if body['credential_type'] == 'x509_cert':
+        out.update(kid=None, alg=None, expires_at=not_after, thumbprint_sha256=thumbprint, id=None)
+        return out
+    out.update(kid=kid if body['credential_type'] == 'public_key' else None,
+               alg=body.get('alg') or ('RS256' if body.get('pem') and body['credential_type'] == 'public_key' else None),
+               expires_at=expires_at, id=None)
+    return out
 
 
-def create(module, body, kid):
+def create(module, body, kid, thumbprint=None):
     """POST the credential. When that fails (its answer lost, or "already exist" to a retry whose first try
-    landed), the list is read back once: a credential with ``kid`` there is the one this run created (Auth0
-    refuses the same key twice on a client), and it is returned instead of the error."""
+    landed), the list is read back once: a credential with ``kid`` there (with ``thumbprint``, the SHA-256 of the
+    certificate, for an x509_cert one, which has no kid) is the one this run created (Auth0 refuses the same key
+    twice on a client), and it is returned instead of the error."""
     client_id = module.params['client_id']
+    if body['credential_type'] == 'x509_cert':
+        key, value = 'thumbprint_sha256', thumbprint
+    else:
+        key, value = 'kid', kid
     try:
         return module.client.create_credential(client_id, body)
     except Auth0Error as error:
         found = None
-        if kid:
+        if value:
             try:
-                found = next((c for c in module.client.list_credentials(client_id) if c.get('kid') == kid), None)
+                found = next((c for c in module.client.list_credentials(client_id) if c.get(key) == value), None)
             except Auth0Error:
                 found = None
         if found is None:
@@ -351,31 +418,33 @@ def ensure_absent(module, current):
     return result
 
 
-def ensure_present(module, current, credentials, kid, expires_at, cert_expiry):
+def ensure_present(module, current, credentials, checked):
     p, client = module.params, module.client
+    kid, expires_at, cert_expiry, thumbprint, not_after = checked
     if current is None:
         if len(credentials) >= 4:
             module.fail_json(msg='Client %s already has %d credentials, the most Auth0 allows; delete one first.'
                              % (p['client_id'], len(credentials)))
         body = creation_body(module, kid, expires_at, cert_expiry)
         if module.check_mode:
-            return True, predicted(body, kid, cert_expiry or expires_at)
-        return True, credential_view(create(module, body, kid))
+            return True, predicted(body, kid, cert_expiry or expires_at, thumbprint, not_after)
+        return True, view(create(module, body, kid, thumbprint))
     expires_at = cert_expiry or expires_at
     changed_fixed = [k for k in IMMUTABLE if p[k] is not None and p[k] != current.get(k)]
     if p['subject_dn'] is not None and current.get('subject_dn') not in (None, p['subject_dn']):
         changed_fixed.append('subject_dn')
     if changed_fixed:
-        return replace(module, current, changed_fixed, kid or current.get('kid'), expires_at or current.get('expires_at'))
+        return replace(module, current, changed_fixed, kid or current.get('kid'), expires_at or current.get('expires_at'),
+                       thumbprint or current.get('thumbprint_sha256'), not_after)
     if expires_at and not creds.same_instant(expires_at, current.get('expires_at')):
-        after = dict(credential_view(current), expires_at=expires_at)
+        after = dict(view(current), expires_at=expires_at)
         if not module.check_mode:
-            after = credential_view(client.update_credential(p['client_id'], current['id'], {'expires_at': expires_at}) or after)
+            after = view(client.update_credential(p['client_id'], current['id'], {'expires_at': expires_at}) or after)
         return True, after
-    return False, credential_view(current)
+    return False, view(current)
 
 
-def replace(module, current, fields, kid, expires_at):
+def replace(module, current, fields, kid, expires_at, thumbprint=None, not_after=None):
     """Auth0 cannot change name, alg or type: replace an unused credential with the same key and kid."""
     p, client = module.params, module.client
     what = ', '.join('%s %r -> %r' % (f, current.get(f), p[f]) for f in fields)
@@ -390,24 +459,26 @@ def replace(module, current, fields, kid, expires_at):
                              'the same key.' % (', '.join(fields), current['id'], what))
     body = creation_body(module, kid, expires_at, None, current.get('credential_type'))
     for key in IMMUTABLE:
-        body.setdefault(key, current.get(key))
+        if current.get(key) is not None and (key != 'alg' or body['credential_type'] == 'public_key'):
+            body.setdefault(key, current.get(key))
     if module.check_mode:
-        return True, predicted(body, kid, expires_at)
+        return True, predicted(body, kid, expires_at, thumbprint, not_after or current.get('expires_at'))
     client.delete_credential(p['client_id'], current['id'])
-    return True, credential_view(create(module, body, kid))
+    return True, view(create(module, body, kid, thumbprint))
 
 
 def run_module(module):
     p = module.params
-    kid, expires_at, cert_expiry = local_checks(module)
+    checked = local_checks(module)
+    kid, thumbprint = checked[0], checked[3]
     credentials = module.client.list_credentials(p['client_id'])
-    current = find_credential(module, credentials, kid)
-    before = credential_view(current) if current else {}
+    current = find_credential(module, credentials, kid, thumbprint)
+    before = view(current) if current else {}
     if p['state'] == 'absent':
         result = ensure_absent(module, current) if current else {'changed': False, 'credential': None}
         after = {}
     else:
-        changed, after = ensure_present(module, current, credentials, kid, expires_at, cert_expiry)
+        changed, after = ensure_present(module, current, credentials, checked)
         result = {'changed': changed, 'credential': after}
     if module._diff:
         result['diff'] = {'before': before, 'after': after}

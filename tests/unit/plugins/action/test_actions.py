@@ -8,9 +8,11 @@ from unittest.mock import MagicMock
 
 import pytest
 from ansible.errors import AnsibleActionFail
+from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 from ansible.playbook.play_context import PlayContext
 
 from ansible_collections.keyops.auth0.plugins.action import credential_key as key_action
+from ansible_collections.keyops.auth0.plugins.action import credential_rotation as rotation
 from ansible_collections.keyops.auth0.plugins.module_utils import _keys
 
 
@@ -47,3 +49,28 @@ def test_key_is_made_in_process_and_matches_its_kid():
 def test_key_rejects_bad_input(args, message):
     with pytest.raises(AnsibleActionFail, match=message):
         action(key_action, args).run(task_vars={})
+
+
+CANONICAL = 'https://acme.eu.auth0.com/api/v2/'
+
+
+def test_the_rotation_action_takes_and_passes_auth0_audience(api, monkeypatch):
+    """The role's Auth0 steps (action plugin credential_rotation) take auth0_audience (and AUTH0_AUDIENCE) from the
+    same spec, and build their Auth0 client with it."""
+    monkeypatch.setenv('AUTH0_AUDIENCE', CANONICAL)
+    validated = ArgumentSpecValidator(rotation.argument_spec()).validate(
+        {'step': 'plan', 'auth0_domain': 'login.example.com', 'auth0_token': 't'})
+    assert not validated.error_messages, validated.error_messages
+    assert validated.validated_parameters['auth0_audience'] == CANONICAL
+    action = rotation.ActionModule.__new__(rotation.ActionModule)
+    action._args = validated.validated_parameters  # pylint: disable=protected-access
+    action.client_options = {'transport': api.transport, 'sleep': api.sleeps.append}
+    client = action._auth0()  # pylint: disable=protected-access
+    try:
+        assert client.management_audience == CANONICAL
+        assert client.assertion_audience == 'https://login.example.com/'
+    finally:
+        client.close()
+    action._args = dict(validated.validated_parameters, auth0_audience='http://nope/')  # pylint: disable=protected-access
+    with pytest.raises(AnsibleActionFail, match='auth0_audience .* is not an https URL'):
+        action._auth0()  # pylint: disable=protected-access

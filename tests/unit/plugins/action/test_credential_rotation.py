@@ -634,7 +634,8 @@ def test_enable_a_key_that_never_obtains_a_token_switches_no_host(api, new_keys,
 
 def test_enable_access_denied_means_the_key_works(api, new_keys, keys):
     play = rotating(api)
-    enable_calls(api, keys, play, token_status=403, token_body={'error': 'access_denied', 'error_description': 'Client has not been granted scopes: read:clients'})
+    enable_calls(api, keys, play, token_status=403,
+                 token_body={'error': 'access_denied', 'error_description': 'Client has not been granted scopes: read:clients'})
     result = play.run('enable')
     api.done()
     assert result['clients'][CLIENT]['verified'] is True and 'error' not in result['clients'][CLIENT]

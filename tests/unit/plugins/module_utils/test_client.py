@@ -514,6 +514,15 @@ def test_create_credential_already_exists_first_time_is_an_error():
         make(api).create_credential(CLIENT, BODY)
 
 
+def test_create_credential_of_a_public_key_without_kid_reads_back_by_its_thumbprint(keys):
+    """The collection leaves out a kid equal to the thumbprint (Auth0 sets that one): a lost answer is still found."""
+    body = {'credential_type': 'public_key', 'pem': keys['one']['public']}
+    api = Api().token().expect('POST', CREDS_PATH, exc=httpx.ReadTimeout('slow'))
+    api.expect('GET', CREDS_PATH, body=[credential('cred_0', keys['two']['kid']), credential('cred_1', keys['one']['kid'])])
+    assert make(api).create_credential(CLIENT, body)['id'] == 'cred_1'
+    api.done()
+
+
 def test_create_credential_without_kid_does_not_retry():
     api = Api().token().expect('POST', CREDS_PATH, exc=httpx.ReadTimeout('slow'))
     with pytest.raises(Auth0Error, match='outcome is unknown. Read the credential list'):

@@ -4,10 +4,7 @@
 from __future__ import annotations
 
 import pytest
-from ansible.errors import AnsibleActionFail
-from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 
-from ansible_collections.keyops.auth0.plugins.action import credential_rotation as rotation
 from ansible_collections.keyops.auth0.plugins.module_utils import _module
 from ansible_collections.keyops.auth0.plugins.modules import auth0_client_credential_info as info
 from ansible_collections.keyops.auth0.tests.unit.utils import CLIENT, CLIENT_PATH, CREDS_PATH, client_with
@@ -105,28 +102,6 @@ def test_an_empty_audience_variable_counts_as_unset(api, run_module, monkeypatch
     result = run_module(info, {'client_id': CLIENT}, connection=False)
     assert not result.get('failed'), result
     api.done()
-
-
-def test_the_rotation_action_takes_and_passes_auth0_audience(api, monkeypatch):
-    """The role's Auth0 steps (action plugin credential_rotation) take auth0_audience (and AUTH0_AUDIENCE) from the
-    same spec, and build their Auth0 client with it."""
-    monkeypatch.setenv('AUTH0_AUDIENCE', CANONICAL)
-    validated = ArgumentSpecValidator(rotation.argument_spec()).validate(
-        {'step': 'plan', 'auth0_domain': 'login.example.com', 'auth0_token': 't'})
-    assert not validated.error_messages, validated.error_messages
-    assert validated.validated_parameters['auth0_audience'] == CANONICAL
-    action = rotation.ActionModule.__new__(rotation.ActionModule)
-    action._args = validated.validated_parameters  # pylint: disable=protected-access
-    action.client_options = {'transport': api.transport, 'sleep': api.sleeps.append}
-    client = action._auth0()  # pylint: disable=protected-access
-    try:
-        assert client.management_audience == CANONICAL
-        assert client.assertion_audience == 'https://login.example.com/'
-    finally:
-        client.close()
-    action._args = dict(validated.validated_parameters, auth0_audience='http://nope/')  # pylint: disable=protected-access
-    with pytest.raises(AnsibleActionFail, match='auth0_audience .* is not an https URL'):
-        action._auth0()  # pylint: disable=protected-access
 
 
 def test_missing_domain(api, run_module):

@@ -3,7 +3,9 @@
 
 from __future__ import annotations
 
+import base64
 import datetime
+import hashlib
 
 import httpx
 import pytest
@@ -20,6 +22,35 @@ from ansible_collections.keyops.auth0.tests.unit.utils import (
 FUTURE = '2099-01-01T00:00:00.000Z'
 #: What the module reads of the client before deleting or replacing: every field that lists credential ids.
 USES = {'fields': 'client_authentication_methods,signed_request_object', 'include_fields': 'true'}
+
+
+#: The certificate of the go-auth0 recording TestClient_CreateAllCredential_Should_create_SelfSignedTLSClientAuth_Credential,
+#: which Auth0 gave the thumbprint_sha256 NTkulT-DcSrRSevqZd26aq0DCz8YbOFGjKVs-Expu4w.
+RECORDED_CERT = (
+    '-----BEGIN CERTIFICATE-----\n'
+    'MIIDwTCCAyqgAwIBAgICDh4wDQYJKoZIhvcNAQEFBQAwgZsxCzAJBgNVBAYTAkpQ\n'
+    'MQ4wDAYDVQQIEwVUb2t5bzEQMA4GA1UEBxMHQ2h1by1rdTERMA8GA1UEChMIRnJh\n'
+    'bms0REQxGDAWBgNVBAsTD1dlYkNlcnQgU3VwcG9ydDEYMBYGA1UEAxMPRnJhbms0\n'
+    'REQgV2ViIENBMSMwIQYJKoZIhvcNAQkBFhRzdXBwb3J0QGZyYW5rNGRkLmNvbTAi\n'
+    'GA8wMDAwMDEwMTAwMDAwMVoYDzk5OTkxMjMxMjM1OTU5WjCBgTELMAkGA1UEBhMC\n'
+    'SlAxDjAMBgNVBAgTBVRva3lvMREwDwYDVQQKEwhGcmFuazRERDEQMA4GA1UECxMH\n'
+    'U3VwcG9ydDEiMCAGCSqGSIb3DQEJARYTcHVibGljQGZyYW5rNGRkLmNvbTEZMBcG\n'
+    'A1UEAxMQd3d3LmZyYW5rNGRkLmNvbTCBnzANBgkqhkiG9w0BAQEFAAOBjQAwgYkC\n'
+    'gYEA4rkBL30FzR2ZHZ1vpF9kGBO0DMwhu2pcrkcLJ0SEuf52ggo+md0tPis8f1KN\n'
+    'Tchxj6DtxWT3c7ECW0c1ALpu6mNVE+GaM94KsckSDehoPfbLjT9Apcc/F0mqvDsC\n'
+    'N6fPdDixWrjx6xKT7xXi3lCy1yIKRMHA6Ha+T4qPyyCyMPECAwEAAaOCASYwggEi\n'
+    'MAwGA1UdEwEB/wQCMAAwCwYDVR0PBAQDAgWgMB0GA1UdDgQWBBRWKE5tXPIyS0pC\n'
+    'fE5taGO5Q84gyTCB0AYDVR0jBIHIMIHFgBRi83vtBtSx1Zx/SOXvxckVYf3ZEaGB\n'
+    'oaSBnjCBmzELMAkGA1UEBhMCSlAxDjAMBgNVBAgTBVRva3lvMRAwDgYDVQQHEwdD\n'
+    'aHVvLWt1MREwDwYDVQQKEwhGcmFuazRERDEYMBYGA1UECxMPV2ViQ2VydCBTdXBw\n'
+    'b3J0MRgwFgYDVQQDEw9GcmFuazRERCBXZWIgQ0ExIzAhBgkqhkiG9w0BCQEWFHN1\n'
+    'cHBvcnRAZnJhbms0ZGQuY29tggkAxscECbwiW6AwEwYDVR0lBAwwCgYIKwYBBQUH\n'
+    'AwEwDQYJKoZIhvcNAQEFBQADgYEAfXCfXcePJwnMKc06qLa336cEPpXEsPed1bw4\n'
+    'xiIXfgZ39duBnN+Nv4a49Yl2kbh4JO8tcr5h8WYAI/a/69w8qBFQBUAjTEY/+lcw\n'
+    '9/6wU7UA3kh7yexeqDiNTRflnPUv3sfiVdLDTjqLWWAxGS8L26PjVaCUFfJLNiYJ\n'
+    'jerREgM=\n'
+    '-----END CERTIFICATE-----'
+)
 
 
 def cred_path(cid):
@@ -324,29 +355,113 @@ def test_absent_detach_never_empties(api, run_module):
     api.done()
 
 
-def test_x509_cert_with_expiry_from_cert(api, run_module):
+def thumbprint_sha256(pem):
+    """What Auth0 gives an x509_cert credential: base64url SHA-256 of the DER certificate, no padding."""
+    der = x509.load_pem_x509_certificate(pem.encode()).public_bytes(serialization.Encoding.DER)
+    return base64.urlsafe_b64encode(hashlib.sha256(der).digest()).rstrip(b'=').decode()
+
+
+def x509_credential(cid, cert, name='c'):
+    """An x509_cert credential as Auth0 answers it (go-auth0 recording
+    TestClient_CreateAllCredential_Should_create_SelfSignedTLSClientAuth_Credential): no kid, no alg."""
+    return {'id': cid, 'name': name, 'credential_type': 'x509_cert', 'created_at': '2026-01-01T00:00:00.000Z',
+            'updated_at': '2026-01-01T00:00:00.000Z', 'expires_at': '2030-01-31T00:00:00Z',
+            'thumbprint_sha256': thumbprint_sha256(cert)}
+
+
+def test_thumbprint_matches_the_recorded_one():
+    """The thumbprint of the certificate of the go-auth0 recording is the one Auth0 gave it."""
+    assert module.certificate_thumbprint(x509.load_pem_x509_certificate(RECORDED_CERT.encode())) == \
+        'NTkulT-DcSrRSevqZd26aq0DCz8YbOFGjKVs-Expu4w'
+
+
+def test_x509_cert_create_sends_no_kid_alg_or_expiry(api, run_module):
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     cert = certificate(key)
-    args = {'client_id': CLIENT, 'credential_type': 'x509_cert', 'pem': cert, 'parse_expiry_from_cert': True, 'name': 'c'}
+    args = {'client_id': CLIENT, 'credential_type': 'x509_cert', 'pem': cert, 'name': 'c'}
     api.token().expect('GET', CREDS_PATH, body=[])
-    result = run_module(module, args, check=True)
+    result = run_module(module, args, check=True, diff=True)
+    assert result['changed'] and result['credential']['id'] is None
+    assert result['credential']['kid'] is None and result['credential']['alg'] is None
+    assert result['credential']['thumbprint_sha256'] == thumbprint_sha256(cert)
     assert result['credential']['expires_at'] == '2030-01-31T00:00:00.000Z'
-    assert result['credential']['credential_type'] == 'x509_cert'
 
     def body(request):
-        sent = api.json(request)
-        assert sent['parse_expiry_from_cert'] is True and 'expires_at' not in sent
+        assert api.json(request) == {'credential_type': 'x509_cert', 'name': 'c', 'pem': cert}
 
-    kid = result['credential']['kid']
-    created = credential('cred_1', kid, 'c', ctype='x509_cert', expires_at='2030-01-31T00:00:00.000Z')
+    created = x509_credential('cred_1', cert)
     api.token().expect('GET', CREDS_PATH, body=[]).expect('POST', CREDS_PATH, 201, created, check=body)
-    assert run_module(module, args)['changed']
-    api.token().expect('GET', CREDS_PATH, body=[created])
-    assert not run_module(module, args)['changed']
-    api.token().expect('GET', CREDS_PATH, body=[dict(created, expires_at='2030-01-01T00:00:00.000Z')])
-    api.expect('PATCH', cred_path('cred_1'), 200, created)
-    assert run_module(module, args)['changed']
+    result = run_module(module, args)
+    assert result['changed'] and result['credential']['id'] == 'cred_1'
+    assert result['credential']['thumbprint_sha256'] == thumbprint_sha256(cert)
     api.done()
+
+
+@pytest.mark.parametrize('extra', [{}, {'parse_expiry_from_cert': True}])
+def test_x509_cert_rerun_finds_it_by_thumbprint(api, run_module, extra):
+    """No kid in Auth0's answer: the credential is found by thumbprint_sha256, nothing is created or patched."""
+    cert = certificate(rsa.generate_private_key(public_exponent=65537, key_size=2048))
+    args = dict({'client_id': CLIENT, 'credential_type': 'x509_cert', 'pem': cert, 'name': 'c'}, **extra)
+    other = x509_credential('cred_0', certificate(ec.generate_private_key(ec.SECP256R1())), name='other')
+    for check in (False, True):
+        api.token().expect('GET', CREDS_PATH, body=[other, x509_credential('cred_1', cert)])
+        result = run_module(module, args, check=check, diff=True)
+        assert not result['changed'] and result['credential']['id'] == 'cred_1'
+        assert result['diff']['before'] == result['diff']['after']
+    api.done()
+
+
+def test_x509_cert_absent_by_pem(api, run_module):
+    cert = certificate(rsa.generate_private_key(public_exponent=65537, key_size=2048))
+    args = {'client_id': CLIENT, 'credential_type': 'x509_cert', 'pem': cert, 'state': 'absent'}
+    api.token().expect('GET', CREDS_PATH, body=[x509_credential('cred_1', cert)])
+    api.expect('GET', CLIENT_PATH, body=client_with(None), params=USES)
+    api.expect('DELETE', cred_path('cred_1'), 204)
+    result = run_module(module, args, diff=True)
+    assert result['changed'] and result['diff']['before']['id'] == 'cred_1' and result['credential'] is None
+    api.token().expect('GET', CREDS_PATH, body=[])
+    assert not run_module(module, args)['changed']
+    api.done()
+
+
+def test_x509_cert_absent_without_type_finds_it_by_thumbprint(api, run_module):
+    cert = certificate(rsa.generate_private_key(public_exponent=65537, key_size=2048))
+    api.token().expect('GET', CREDS_PATH, body=[x509_credential('cred_1', cert)])
+    api.expect('GET', CLIENT_PATH, body=client_with(['cred_1'], method='self_signed_tls_client_auth'), params=USES)
+    result = run_module(module, {'client_id': CLIENT, 'pem': cert, 'state': 'absent'})
+    assert result['failed'] and 'still enabled (self_signed_tls_client_auth)' in result['msg']
+    api.done()
+
+
+def test_x509_cert_lost_answer_reads_back_by_thumbprint(api, run_module):
+    cert = certificate(rsa.generate_private_key(public_exponent=65537, key_size=2048))
+    api.token().expect('GET', CREDS_PATH, body=[])
+    api.expect('POST', CREDS_PATH, exc=httpx.ReadError('lost'))
+    api.expect('GET', CREDS_PATH, body=[x509_credential('cred_1', cert)])
+    result = run_module(module, {'client_id': CLIENT, 'credential_type': 'x509_cert', 'pem': cert, 'name': 'c'})
+    assert result['changed'] and result['credential']['id'] == 'cred_1'
+    api.done()
+
+
+def test_x509_cert_rename_replaces_without_kid_or_alg(api, run_module):
+    cert = certificate(rsa.generate_private_key(public_exponent=65537, key_size=2048))
+    args = {'client_id': CLIENT, 'credential_type': 'x509_cert', 'pem': cert, 'name': 'new'}
+    api.token().expect('GET', CREDS_PATH, body=[x509_credential('cred_1', cert, name='old')])
+    api.expect('GET', CLIENT_PATH, body=client_with(None), params=USES)
+    api.expect('DELETE', cred_path('cred_1'), 204)
+    api.expect('POST', CREDS_PATH, 201, x509_credential('cred_2', cert, name='new'), check=lambda r: api.json(r) == {
+        'credential_type': 'x509_cert', 'name': 'new', 'pem': cert} or pytest.fail('body %r' % api.json(r)))
+    result = run_module(module, args)
+    assert result['changed'] and result['credential']['id'] == 'cred_2'
+    api.done()
+
+
+@pytest.mark.parametrize('extra', [{'kid': 'my_custom_kid'}, {'alg': 'RS256'}, {'expires_at': '2099-01-01'}])
+def test_x509_cert_refuses_kid_alg_expiry(api, run_module, extra):
+    cert = certificate(rsa.generate_private_key(public_exponent=65537, key_size=2048))
+    result = run_module(module, dict({'client_id': CLIENT, 'credential_type': 'x509_cert', 'pem': cert}, **extra))
+    assert result['failed'] and 'not for credential_type x509_cert' in result['msg'] and list(extra)[0] in result['msg']
+    assert api.requests == []
 
 
 def test_x509_ec_certificate(api, run_module):
