@@ -21,7 +21,7 @@ FLOOR_VENV := $(CURDIR)/.venv-core-floor
 SCENARIOS := $(patsubst extensions/molecule/%/molecule.yml,%,$(wildcard extensions/molecule/*/molecule.yml))
 # make test runs these side by side, JOBS at once, the longest first.
 SUITES := $(addprefix molecule-,$(SCENARIOS)) integration build-test sanity lint core-floor units emulator-test
-JOBS ?= 2
+JOBS ?= 3
 
 .PHONY: help venv system-deps ansible-test-bootstrap quick test sanity units emulator-test integration molecule \
         lint build-test core-floor demo bench changelog clean
