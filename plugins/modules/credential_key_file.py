@@ -305,7 +305,7 @@ directory:
       sample: true
 leftovers:
   description:
-    - Temporary files that an interrupted run of this module left in the directory, sorted, as they are after the
+    - Temporary files (older than two minutes) that an interrupted run of this module left in the directory, sorted, as they are after the
       module ran. C(state=read) only lists them; the other states remove them (see RV(removed)).
   returned: always
   type: list
@@ -344,6 +344,7 @@ import pwd
 import re
 import stat
 import tempfile
+import time
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 from ansible.module_utils.common.text.converters import to_bytes
@@ -358,6 +359,9 @@ from ansible_collections.keyops.auth0.plugins.module_utils._keys import (
 )
 
 TEMP_SUFFIX = '.tmp'
+#: A temporary file younger than this may be another run's write in progress (two runs staging on one host):
+#: only older ones are leftovers of an interrupted run.
+LEFTOVER_AGE = 120
 BACKUP_SUFFIX = '.bak'
 
 
@@ -429,10 +433,20 @@ class KeyFiles:
         return data if isinstance(data, dict) else None
 
     def leftovers(self):
-        """Temporary files that an interrupted run left in the directory, sorted."""
+        """Temporary files that an interrupted run left in the directory (older than LEFTOVER_AGE s), sorted."""
         if not os.path.isdir(self.directory):
             return []
-        return [os.path.join(self.directory, n) for n in sorted(os.listdir(self.directory)) if self.temp_pattern.match(n)]
+        now = time.time()
+        out = []
+        for name in sorted(os.listdir(self.directory)):
+            path = os.path.join(self.directory, name)
+            try:
+                old = now - os.lstat(path).st_mtime > LEFTOVER_AGE
+            except OSError:  # gone meanwhile: its writer renamed it
+                continue
+            if self.temp_pattern.match(name) and old:
+                out.append(path)
+        return out
 
     def remove_leftovers(self):
         """Delete temporary files that an interrupted run left in the directory."""

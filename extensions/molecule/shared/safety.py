@@ -311,6 +311,9 @@ class Cases:
         for path, data in ((staged, private), (temp, private[:100])):
             with open(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600), 'w', encoding='ascii') as handle:
                 handle.write(data)
+        # a killed run's temporary file is old; a fresh one may be another run's write in progress, and is kept
+        moment = time.time() - 600
+        os.utime(temp, (moment, moment))
         before = self.fleet.tenant()
         self.run(case, [], True, ['Removed on host1 what an interrupted run left'])
         for path in (staged, temp):

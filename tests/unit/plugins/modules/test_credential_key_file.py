@@ -25,6 +25,12 @@ def keys():
     return [_keys.generate_private_key_pem(2048) for dummy in range(3)]
 
 
+@pytest.fixture(autouse=True)
+def any_temporary_file_is_a_leftover(monkeypatch):
+    """The tests below write their leftovers just before the module runs; a real one is older than LEFTOVER_AGE."""
+    monkeypatch.setattr(credential_key_file, 'LEFTOVER_AGE', -1)
+
+
 @pytest.fixture
 def key_path(tmp_path):
     return str(tmp_path / 'app.key')
@@ -698,3 +704,18 @@ def test_cleaned_needs_no_other_option(capsys, key_path):
     result = run(capsys, {'path': key_path, 'state': 'cleaned'})
     assert result['changed'] is False and result['removed'] == []
     assert result['msg'] == 'No temporary file to remove.'
+
+
+def test_a_fresh_temporary_file_is_another_run_s_write_and_is_kept(capsys, keys, key_path, monkeypatch):
+    """Two runs staging on one host: one must not remove the other's temporary file while it writes it."""
+    monkeypatch.setattr(credential_key_file, 'LEFTOVER_AGE', 120)
+    directory = os.path.dirname(key_path)
+    fresh = os.path.join(directory, '.app.key.next.fresh1.tmp')
+    old = os.path.join(directory, '.app.key.next.old123.tmp')
+    write(fresh, 'being written')
+    write(old, 'partial')
+    moment = datetime.datetime.now().timestamp() - 600
+    os.utime(old, (moment, moment))
+    assert run(capsys, {'path': key_path})['leftovers'] == [old]
+    result = run(capsys, {'path': key_path, 'state': 'cleaned'})
+    assert result['removed'] == [old] and os.path.exists(fresh) and not os.path.exists(old)
