@@ -208,6 +208,12 @@ class ActionModule(ActionBase):
                                     'from its tasks/main.yml.')
         return plan
 
+    @staticmethod
+    def _marker_after_plan(client, run):
+        """The verdict on the marker a fresh read of the client shows, for the run that wrote its own in the plan."""
+        return _marker.decide(_marker.of_client(client), run['id'], datetime.datetime.now(datetime.timezone.utc), run['host'],
+                              process_alive)
+
     def _alive(self):
         return set(self._vars.get('ansible_play_hosts') or [])
 
@@ -448,9 +454,7 @@ class ActionModule(ActionBase):
             # PATCH below starts from, and the proof that this run still holds the client's marker (two runs
             # that read the client at the same moment both wrote one; the later write won).
             client = _engine.get_client(auth0, client_id)
-            verdict, note = _marker.decide(_marker.of_client(client), plan['run']['id'],
-                                           datetime.datetime.now(datetime.timezone.utc), plan['run']['host'],
-                                           process_alive)
+            verdict, note = self._marker_after_plan(client, plan['run'])
             if verdict != 'ours':
                 return {'lost_marker': True,
                         'error': 'Another run wrote its marker on client %s after this run wrote its own (%s). This run '
@@ -543,9 +547,7 @@ class ActionModule(ActionBase):
             # disabled by hand, by another run or by a tenant-as-code tool, it would leave every host without
             # a working key), and the PATCH below starts from this list.
             client = _engine.get_client(auth0, client_id)
-            verdict, note = _marker.decide(_marker.of_client(client), self._plan_result()['run']['id'],
-                                           datetime.datetime.now(datetime.timezone.utc), self._plan_result()['run']['host'],
-                                           process_alive)
+            verdict, note = self._marker_after_plan(client, self._plan_result()['run'])
             if client_plan.get('marker') == 'held' and verdict != 'ours':
                 return {'lost_marker': True, 'retired': [],
                         'error': 'Another run wrote its marker on client %s during this run (%s); nothing was retired.'
