@@ -181,7 +181,9 @@ class ActionModule(ActionBase):
         return client
 
     def _each(self, names, function):
-        """function(name) for each name, concurrently; {name: result}; an exception becomes {'error': ...}."""
+        """function(name) for each name, concurrently; {name: result} in the order of ``names`` (the play's, so that
+        the plan, the output and the summary list the clients alike on every run); an exception becomes
+        {'error': ...}."""
         out = {}
         if not names:
             return out
@@ -199,7 +201,7 @@ class ActionModule(ActionBase):
                 except Exception as error:  # pylint: disable=broad-except  # one client's failure never stops the others
                     display.vvv('credential_rotation: %s' % traceback.format_exc())
                     out[name] = {'error': 'Unexpected %s: %s' % (type(error).__name__, error)}
-        return out
+        return dict((name, out[name]) for name in names)
 
     def _plan_result(self):
         plan = self._vars.get(PLAN) or {}

@@ -1037,6 +1037,17 @@ def test_retire_finish_in_check_mode_makes_no_call(api, keys, said):
 # -- summary ------------------------------------------------------------------------------------------
 
 
+@pytest.mark.parametrize('concurrency', [1, 4])
+def test_clients_keep_the_play_order_whatever_order_they_finish_in(concurrency):
+    """The plan, the lines printed and the summary list the clients in the play's order on every run (they came in
+    the order the concurrent steps finished, which also made the summary test flaky)."""
+    names = ['client_%02d' % n for n in range(40)]
+    plugin = action({'step': 'summary', 'concurrency': concurrency})
+    plugin._args = {'concurrency': concurrency}  # pylint: disable=protected-access
+    out = plugin._each(names, lambda name: {'name': name})  # pylint: disable=protected-access
+    assert list(out) == names and all(out[n] == {'name': n} for n in names)
+
+
 def test_summary_one_entry_per_client_with_the_failed_hosts_and_the_keys_forgotten(api, new_keys, keys, said):
     play = Play({'web1': CLIENT, 'web2': CLIENT, 'api1': OTHER, 'api2': OTHER}, play=['web1', 'web2', 'api1'])
     for host in ('web1', 'web2', 'api1'):
