@@ -19,9 +19,9 @@ from ansible_collections.keyops.auth0.plugins.modules import credential_key_file
 from ansible_collections.keyops.auth0.tests.unit.utils import patch_module_args
 
 
-@pytest.fixture(scope='module')
+@pytest.fixture
 def keys():
-    """Three 2048-bit keys, made once (key generation is the slow part of these tests)."""
+    """Three 2048-bit keys (from the pool of tests/unit/conftest.py: key generation is the slow part of these tests)."""
     return [_keys.generate_private_key_pem(2048) for dummy in range(3)]
 
 
