@@ -15,15 +15,17 @@ import pytest
 PROBE = r'''
 import json, sys
 from ansible_collections.keyops.auth0.plugins.module_utils import _client, _keys
+from ansible_collections.keyops.auth0.plugins.module_utils import _engine, _fleet, _marker, _plan
+at_import = 'httpx' in sys.modules
+client = _client.Auth0Client('tenant.example.com', token='t')
 loaded = {name: name in sys.modules for name in ('httpx', 'httpx._main', 'rich', 'click', 'cryptography.x509')}
-client = _client.httpx.Client()
 client.close()
 try:
     import httpx._main
     cli_later = callable(httpx._main.main)
 except ImportError:  # the CLI's dependencies are not installed here
     cli_later = None
-print(json.dumps({'loaded': loaded, 'has_httpx': _client.HAS_HTTPX, 'cli_later': cli_later}))
+print(json.dumps({'loaded': loaded, 'has_httpx': _client.HAS_HTTPX, 'cli_later': cli_later, 'at_import': at_import}))
 '''
 
 
@@ -44,6 +46,12 @@ def test_httpx_is_imported_without_its_command_line_interface():
     assert result['loaded']['click'] is False
     # the CLI was hidden only while httpx was first imported
     assert result['cli_later'] is True
+
+
+def test_httpx_is_imported_when_the_first_client_is_made():
+    """The controller-side steps import the engine in every host task; most of them never call Auth0."""
+    result = _probe()
+    assert result['at_import'] is False and result['loaded']['httpx'] is True and result['has_httpx'] is True
 
 
 def test_x509_is_imported_only_for_certificates():
