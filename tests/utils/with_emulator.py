@@ -7,7 +7,8 @@ Usage: with_emulator.py [--config FILE] [emulator serve options...] -- COMMAND [
 
 The emulator is started with ``--port 0`` plus the given options; its ready line is exported to
 the command as AUTH0_EMULATOR_URL, AUTH0_EMULATOR_DOMAIN, AUTH0_EMULATOR_CA_PATH,
-AUTH0_EMULATOR_MANAGEMENT_CLIENT_ID and AUTH0_EMULATOR_MANAGEMENT_CLIENT_SECRET, and with
+AUTH0_EMULATOR_MANAGEMENT_CLIENT_ID, AUTH0_EMULATOR_MANAGEMENT_CLIENT_SECRET,
+AUTH0_EMULATOR_MANAGEMENT_AUDIENCE and AUTH0_EMULATOR_CUSTOM_DOMAINS (JSON), and with
 ``--config FILE`` also written as YAML variables (auth0_emulator_url, ...) for ansible-test's
 integration_config.yml.  The emulator is stopped by its PID whatever the command's outcome, and the
 command's exit code is returned.
@@ -40,7 +41,7 @@ def main():
         ready = json.loads(line)
         env = dict(os.environ)
         for key, value in ready.items():
-            env['AUTH0_EMULATOR_' + key.upper()] = '' if value is None else str(value)
+            env['AUTH0_EMULATOR_' + key.upper()] = '' if value is None else value if isinstance(value, str) else json.dumps(value)
         if config:
             with open(config, 'w', encoding='utf-8') as handle:
                 for key, value in ready.items():

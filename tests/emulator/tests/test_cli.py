@@ -20,7 +20,9 @@ from conftest import Emulator, public_pem
 
 def test_ready_line_and_tls_verified_with_the_printed_ca(server):
     ready = server.ready
-    assert set(ready) == {'url', 'domain', 'ca_path', 'management_client_id', 'management_client_secret'}
+    assert set(ready) == {'url', 'domain', 'ca_path', 'management_client_id', 'management_client_secret', 'custom_domains',
+                          'management_audience'}
+    assert ready['custom_domains'] == [] and ready['management_audience'] == ready['url'] + '/api/v2/'
     port = int(ready['domain'].rsplit(':', 1)[1])
     assert port > 0 and ready['url'] == 'https://127.0.0.1:%d' % port and ready['domain'] == '127.0.0.1:%d' % port
     with open(ready['ca_path'], encoding='ascii') as handle:
@@ -40,6 +42,42 @@ def test_plain_http_and_sigint():
     assert emu.ready['url'].startswith('http://127.0.0.1:') and emu.ready['ca_path'] is None
     assert emu.secret_token().status_code == 200
     assert emu.stop(signal.SIGINT) == 0
+
+
+def test_custom_domain(keys):
+    """A custom domain (localhost, the same server): an assertion may name it as aud, the Management API keeps the
+    canonical identifier, and asking a token for the custom domain's /api/v2/ finds no service."""
+    emu = Emulator('--tls', '--custom-domain', 'localhost')
+    try:
+        port = int(emu.ready['domain'].rsplit(':', 1)[1])
+        custom = 'https://localhost:%d' % port
+        assert emu.ready['custom_domains'] == ['localhost:%d' % port]
+        assert emu.admin('GET', 'info').json()['custom_domains'] == ['localhost:%d' % port]
+        through = httpx.Client(base_url=custom, verify=emu.verify, timeout=20)
+        try:
+            wrong = through.post('/oauth/token', data={'grant_type': 'client_credentials', 'audience': custom + '/api/v2/',
+                                                       'client_id': emu.ready['management_client_id'],
+                                                       'client_secret': emu.ready['management_client_secret']})
+            assert wrong.status_code == 403 and wrong.json()['error_description'] == 'Service not found: %s/api/v2/' % custom
+            client_id = emu.new_client('behind-custom-domain')['client_id']
+            credential = emu.add_credential(client_id, keys[0]).json()
+            assert emu.enable(client_id, credential['id']).status_code == 200
+            emu.grant(client_id)
+            for aud in (custom + '/', emu.url + '/'):
+                answer = through.post('/oauth/token', data={
+                    'grant_type': 'client_credentials', 'audience': emu.management_audience,
+                    'client_assertion_type': 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer',
+                    'client_assertion': emu.assertion(keys[0], client_id, aud=aud)})
+                assert answer.status_code == 200, answer.text
+            other = through.post('/oauth/token', data={
+                'grant_type': 'client_credentials', 'audience': emu.management_audience,
+                'client_assertion_type': 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer',
+                'client_assertion': emu.assertion(keys[0], client_id, aud='https://localhost:%d/' % (port + 1))})
+            assert other.status_code == 401
+        finally:
+            through.close()
+    finally:
+        assert emu.stop() == 0
 
 
 def test_given_management_client_and_short_token_ttl():

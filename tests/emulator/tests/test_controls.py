@@ -137,6 +137,17 @@ def test_fault_delay_then_normal_answer(emu):
     assert time.monotonic() - started < 0.3
 
 
+def test_a_client_gone_during_a_delay_is_logged_not_raised(emu):
+    """A client that timed out during a delay fault: nothing applied, the log says so (it was an ASGI traceback)."""
+    emu.admin('POST', 'faults', json={'method': 'POST', 'path': '^/api/v2/clients$', 'delay_ms': 600})
+    with pytest.raises(httpx.TimeoutException):
+        emu.api('POST', '/api/v2/clients', json={'name': 'gone'}, timeout=0.2)
+    time.sleep(0.8)
+    entries = [e for e in emu.admin('GET', 'log').json() if e['method'] == 'POST' and e['path'] == '/api/v2/clients']
+    assert entries and entries[-1]['status'] == 'client gone'
+    assert 'gone' not in [c['name'] for c in emu.api('GET', '/api/v2/clients').json()]
+
+
 def test_fault_hold_keeps_requests_until_all_arrived(emu):
     """hold: N keeps each matching request until N have arrived, then serves them all (two readers, no writer between)."""
     emu.admin('POST', 'faults', json={'method': 'GET', 'path': '^/api/v2/clients$', 'hold': 2, 'count': 2})

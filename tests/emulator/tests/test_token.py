@@ -166,9 +166,14 @@ def test_secret_refused_while_private_key_jwt_is_on(emu, pk):
 
 
 def test_grant_needed_for_the_audience(emu, pk):
+    emu.grant(emu.ready['management_client_id'], 'https://api.example.com/')  # the API exists: another client has a grant
     response = emu.assertion_token(emu.assertion(pk['keys'][0], pk['client_id']), audience='https://api.example.com/')
     assert refused(response, 403, 'access_denied')
     assert 'client-grant' in response.json()['error_description']
+    # no API has this identifier: not a missing grant, the service is not found
+    unknown = emu.assertion_token(emu.assertion(pk['keys'][0], pk['client_id']), audience='https://nothing.example.com/api/v2/')
+    assert refused(unknown, 403, 'access_denied')
+    assert unknown.json()['error_description'] == 'Service not found: https://nothing.example.com/api/v2/'
     no_audience = emu.http.post('/oauth/token', data={'grant_type': 'client_credentials', 'client_id': emu.ready['management_client_id'],
                                                       'client_secret': emu.ready['management_client_secret']})
     assert refused(no_audience, 403, 'access_denied')

@@ -67,7 +67,8 @@ async def info(request):
     tenant = _tenant(request)
     return JSONResponse({'url': tenant.base_url, 'domain': tenant.base_url.split('://', 1)[1],
                          'management_client_id': tenant.management_client_id,
-                         'management_audience': tenant.management_audience, 'assertion_audience': tenant.assertion_audience})
+                         'management_audience': tenant.management_audience, 'assertion_audience': tenant.assertion_audience,
+                         'custom_domains': list(tenant.custom_domains)})
 
 
 async def stats(request):

@@ -43,6 +43,10 @@ def build_parser():
     serve_cmd.add_argument('--rate-limit', default=None, metavar='RPS:BURST', help='token bucket rate limit (off by default)')
     serve_cmd.add_argument('--retry-after', action='store_true',
                            help='a rate-limited 429 also carries Retry-After (off by default: Auth0 does not always send it)')
+    serve_cmd.add_argument('--custom-domain', action='append', default=[], metavar='HOST',
+                           help='a custom domain of the tenant, a host name that reaches this server (for example localhost); '
+                                'its port is added. Assertions may name it as aud; the Management API identifier stays the '
+                                'canonical domain\'s. Repeatable')
     serve_cmd.add_argument('--token-ttl', type=int, default=86400, help='lifetime of issued access tokens in seconds')
     serve_cmd.add_argument('--state-file', default=None, help='persist state here (atomically, after each change) and reload it')
     serve_cmd.add_argument('--management-client-id', default=None, help='id of the management client (generated if not given)')
@@ -91,7 +95,9 @@ def serve(args):
     url = '%s://%s' % ('https' if args.tls else 'http', domain)
     state_file = os.path.abspath(args.state_file) if args.state_file else None
     try:
-        tenant = Tenant(url, args.management_client_id, args.management_client_secret, token_ttl=args.token_ttl, state_path=state_file)
+        custom = ['%s:%d' % (name, port) for name in args.custom_domain]
+        tenant = Tenant(url, args.management_client_id, args.management_client_secret, token_ttl=args.token_ttl, state_path=state_file,
+                        custom_domains=custom)
     except (ValueError, KeyError, OSError) as exc:
         sys.exit('auth0-emulator: cannot load state file %s: %s' % (state_file, exc))
     temp_dir = None
@@ -118,7 +124,8 @@ def serve(args):
     # second delivery harmless, so a SIGTERM ends the process with code 0.
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
-    ready = {'url': url, 'domain': domain, 'ca_path': ca_path,
+    ready = {'url': url, 'domain': domain, 'ca_path': ca_path, 'custom_domains': list(tenant.custom_domains),
+             'management_audience': tenant.management_audience,
              'management_client_id': tenant.management_client_id, 'management_client_secret': tenant.management_client_secret}
     try:
         asyncio.run(run(server, sock, ready))

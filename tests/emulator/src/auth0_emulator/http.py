@@ -20,6 +20,7 @@ import urllib.parse
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
+from starlette.requests import ClientDisconnect
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Match, Route
 
@@ -136,6 +137,10 @@ class EmulatorMiddleware:
                     await self.respond(send_wrapper, 429, body)
                     return
             await self.app(scope, receive, send_wrapper)
+        except ClientDisconnect:
+            # the client went away before its body was read (it timed out during a delay fault): nothing was
+            # applied, and there is no one to answer
+            status_box['status'] = 'client gone'
         finally:
             state = scope['state']
             entry = {

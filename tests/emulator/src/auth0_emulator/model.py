@@ -467,14 +467,19 @@ class Stats:
 class Tenant:
     """The state of one emulated tenant and every rule applied to it.
 
-    ``base_url`` is the emulator's own URL (``https://127.0.0.1:PORT``): the Management API
-    audience is ``{base_url}/api/v2/`` and a client assertion's ``aud`` must be ``{base_url}/``.
+    ``base_url`` is the emulator's own URL (``https://127.0.0.1:PORT``), the tenant's canonical
+    domain: the Management API audience is ``{base_url}/api/v2/`` and a client assertion's ``aud``
+    must be ``{base_url}/``. ``custom_domains`` (``host:port`` names that reach the same server, for
+    example ``localhost:PORT``) are the tenant's custom domains: as on Auth0, an assertion may name
+    one of them as its ``aud``, while the Management API identifier stays the canonical one (a token
+    asked for ``https://CUSTOM/api/v2/`` is refused: no API has that identifier).
     """
 
     def __init__(self, base_url, management_client_id=None, management_client_secret=None,
-                 token_ttl=86400, state_path=None, clock=time.time):
+                 token_ttl=86400, state_path=None, clock=time.time, custom_domains=()):
         self._lock = threading.RLock()
         self.base_url = base_url.rstrip('/')
+        self.custom_domains = tuple(custom_domains)
         self.token_ttl = int(token_ttl)
         self.state_path = state_path
         self._clock = clock
@@ -511,8 +516,14 @@ class Tenant:
 
     @property
     def assertion_audience(self):
-        """The only ``aud`` accepted in a client assertion."""
+        """The canonical ``aud`` of a client assertion (a custom domain's is accepted too)."""
         return self.base_url + '/'
+
+    @property
+    def assertion_audiences(self):
+        """Every ``aud`` accepted in a client assertion: the canonical domain's and each custom domain's."""
+        scheme = self.base_url.split('://', 1)[0]
+        return [self.assertion_audience] + ['%s://%s/' % (scheme, d) for d in self.custom_domains]
 
     def _initial_tenant(self):
         self.clients = {}
@@ -1241,6 +1252,10 @@ class Tenant:
         audience = params.get('audience')
         if not audience:
             raise OAuthError(403, 'access_denied', 'No audience parameter was provided, and no default audience has been configured')
+        if audience != self.management_audience and not any(g['audience'] == audience for g in self.grants.values()):
+            # UNVERIFIED wording (widely reported): no API has this identifier, for example the Management API
+            # asked for through a custom domain. This is not a missing grant.
+            raise OAuthError(403, 'access_denied', 'Service not found: %s' % audience)
         grant = next((g for g in self.grants.values() if g['client_id'] == client['client_id'] and g['audience'] == audience), None)
         if grant is None:
             raise OAuthError(403, 'access_denied', 'Client is not authorized to access "%s". You need to create a "client-grant" '
@@ -1351,9 +1366,9 @@ class Tenant:
     def _check_assertion_claims(self, claims, refuse):
         now = self.now()
         # UNVERIFIED (stricter): only the bare tenant URL with its trailing slash is accepted as aud,
-        # not ".../oauth/token" and not a list.
-        if claims.get('aud') != self.assertion_audience:
-            raise refuse('aud must be %s' % self.assertion_audience)
+        # not ".../oauth/token" and not a list. Documented: a custom domain's URL may be the aud.
+        if claims.get('aud') not in self.assertion_audiences:
+            raise refuse('aud must be %s' % ' or '.join(self.assertion_audiences))
         exp, iat, nbf = claims.get('exp'), claims.get('iat'), claims.get('nbf', None)
         if not isinstance(exp, (int, float)) or isinstance(exp, bool):
             raise refuse('exp is required')
