@@ -33,6 +33,7 @@ import email.utils
 import importlib.util
 import ipaddress
 import random
+import re
 import ssl
 import sys
 import threading
@@ -244,6 +245,10 @@ def _header_wait(response, now):
     return None
 
 
+#: Auth0's answer to a token request for an audience no API of the tenant has ("Service not found: URL").
+SERVICE_NOT_FOUND = re.compile(r'^\s*Service not found\b', re.IGNORECASE)
+
+
 def _error_from_response(response, method, path, attempts=None):
     try:
         body = response.json()
@@ -302,6 +307,7 @@ class Auth0Client:
         except ImportError as error:  # pragma: no cover - a broken installation
             raise Auth0Error('The Python library httpx cannot be imported: %s' % error) from None
         self.base_url, self.domain = parse_domain(domain)
+        self._audience_given = bool(parse_audience(audience))
         self.management_audience = parse_audience(audience) or 'https://%s/api/v2/' % self.domain
         self.assertion_audience = 'https://%s/' % self.domain
         self.client_id = client_id
@@ -509,8 +515,18 @@ class Auth0Client:
                 if self._token is None:
                     if self._no_access:
                         raise Auth0Error(self._no_access)
-                    body = self.request_token(self.client_id, client_secret=self._client_secret,
-                                              private_key=self._private_key, alg=self.signing_alg)
+                    try:
+                        body = self.request_token(self.client_id, client_secret=self._client_secret,
+                                                  private_key=self._private_key, alg=self.signing_alg)
+                    except Auth0Error as error:
+                        if error.status == 403 and SERVICE_NOT_FOUND.match(error.message or '') and not self._audience_given:
+                            error.message += (' (no API of this tenant has the identifier %s, derived from auth0_domain %s. '
+                                              'Behind a custom domain the Management API keeps the canonical identifier: '
+                                              'set auth0_audience (or AUTH0_AUDIENCE) to it, for example '
+                                              'https://TENANT.REGION.auth0.com/api/v2/, as the dashboard shows under '
+                                              'Applications > APIs > Auth0 Management API.)' % (self.management_audience, self.domain))
+                            error.args = (str(error),)
+                        raise
                     self._token = body['access_token']
         return self._token
 

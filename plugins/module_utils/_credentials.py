@@ -256,6 +256,10 @@ MISSING_GRANT = re.compile(r'^\s*Client (is not authorized to access|has not bee
 #: ``api_limit``, and a 403 ``{"error": "Rate limit reached", "error_description": "Access Denied"}`` that
 #: public SDKs handle (poap-xyz/poap-sdk pull request 221, 2025).
 THROTTLED = re.compile(r'rate.?limit|too.?many.?requests|global limit|api_limit', re.IGNORECASE)
+#: A 403 ``access_denied`` for an audience that no API of the tenant has ("Service not found: AUDIENCE"), for
+#: example the Management API asked for through a custom domain. It says nothing of the key, and waiting does not
+#: change it.
+NO_SERVICE = re.compile(r'^\s*Service not found\b', re.IGNORECASE)
 
 
 def token_refusal(status, error=None, description=None):
@@ -263,14 +267,25 @@ def token_refusal(status, error=None, description=None):
 
     ``missing_grant``: a 403 ``access_denied`` naming a missing client grant, given after Auth0 authenticated the
     client, so the key works (the proof, like a token); ``throttled``: the request was rate limited and proves
-    nothing; ``refused``: anything else (``invalid_client``, another 403, a 5xx, no answer), no proof either.
+    nothing; ``no_service``: no API has the audience asked for (no proof, and asking again will not change it);
+    ``refused``: anything else (``invalid_client``, another 403, a 5xx, no answer), no proof either.
     """
     texts = ' '.join(str(t) for t in (error, description) if t)
     if status == 429 or THROTTLED.search(texts):
         return 'throttled'
     if status == 403 and str(error or '').lower() == 'access_denied' and MISSING_GRANT.match(str(description or '')):
         return 'missing_grant'
+    if status == 403 and NO_SERVICE.match(str(description or '')):
+        return 'no_service'
     return 'refused'
+
+
+def no_service_hint(audience):
+    """What to do about a token refused with "Service not found" for ``audience``."""
+    return ('No API of the tenant has the identifier %s, so Auth0 gives no token for it (that says nothing of the '
+            'key). Check the audience; the Management API keeps its canonical identifier '
+            'https://TENANT.REGION.auth0.com/api/v2/ behind a custom domain: set auth0_audience (or AUTH0_AUDIENCE) '
+            'to it.' % audience)
 
 
 def token_failure(refusals, attempts, last):

@@ -17,9 +17,9 @@ description:
   - A token proves that Auth0 accepts the key or secret. So does a 403 C(access_denied) whose description names a
     missing client grant, which Auth0 gives only after it authenticated the client; that answer fails the module
     at once (with C(key_accepted=true)), or with O(accept_missing_grant=true) it succeeds without a token.
-  - Any other answer proves nothing and is tried again, 4 attempts in all, 2, 4 then 8 seconds apart (throttled
-    answers always, other refusals only with a private key, whose new credential may take a moment to be seen
-    everywhere); the module then fails with a message that says why, naming the throttling when the token
+  - Any other answer proves nothing and is tried again, O(attempts) in all (4 by default), 2, 4 then 8 seconds
+    apart (throttled answers always, other refusals only with a private key, whose new credential may take a moment
+    to be seen everywhere); the module then fails with a message that says why, naming the throttling when the token
     endpoint throttled the requests (a 429, or a 403 C(Rate limit reached)), with C(throttled) and
     C(key_accepted=false) in the failure.
   - The token is only returned with O(return_token=true).
@@ -93,6 +93,16 @@ options:
       - Without it, that answer fails too (no token was obtained).
     type: bool
     default: false
+    version_added: 2.0.0
+  attempts:
+    description:
+      - Token requests in all while no answer proves anything, 2, 4, 8 ... seconds apart (14 seconds of waiting
+        with the default 4).
+      - V(1) makes one request and fails at once when it is refused, for example to check that a retired key no
+        longer works (without waiting for a refusal to turn into a token).
+      - Connection failures and server errors are retried within each request, by O(retries).
+    type: int
+    default: 4
     version_added: 2.0.0
 seealso:
   - module: keyops.auth0.auth0_client_auth_methods
@@ -196,8 +206,7 @@ from ansible_collections.keyops.auth0.plugins.module_utils import _credentials, 
 from ansible_collections.keyops.auth0.plugins.module_utils._client import Auth0Error
 from ansible_collections.keyops.auth0.plugins.module_utils._module import Auth0Module
 
-#: Token requests in all when an answer proves nothing, and the first wait between them (doubled each time).
-ATTEMPTS = 4
+#: The first wait between token requests when an answer proves nothing (doubled each time; attempts: the option).
 DELAY = 2.0
 
 
@@ -207,7 +216,8 @@ def obtain(module, private_key, audience):
     p = module.params
     sleep = getattr(module.client, '_sleep', None) or time.sleep
     refusals, last = [], None
-    for attempt in range(ATTEMPTS):
+    attempts = p['attempts']
+    for attempt in range(attempts):
         if attempt:
             sleep(DELAY * 2 ** (attempt - 1))
         try:
@@ -218,6 +228,10 @@ def obtain(module, private_key, audience):
             refusal = _credentials.token_refusal(error.status, error.error_code or error.error, error.message)
             if refusal == 'missing_grant' and p['accept_missing_grant']:
                 return None, error.message, attempt + 1
+            if refusal == 'no_service':
+                module.fail_json(msg='No token for client %s: %s %s' % (p['client_id'], str(error).rstrip('.') + '.',
+                                                                      _credentials.no_service_hint(audience)),
+                                 api_error=error.to_dict(), attempts=attempt + 1, throttled=False, key_accepted=False)
             refusals.append(refusal)
             # A missing grant will not appear by waiting, nor will a wrong secret start to work; a new
             # credential may take a moment to be seen everywhere, and throttling passes.
@@ -229,13 +243,15 @@ def obtain(module, private_key, audience):
                                  api_error=error.to_dict(), attempts=attempt + 1, throttled=False,
                                  key_accepted=refusal == 'missing_grant')
             last = error
-    module.fail_json(msg='No token for client %s: %s' % (p['client_id'], _credentials.token_failure(refusals, ATTEMPTS, last)),
-                     api_error=last.to_dict(), attempts=ATTEMPTS, throttled=refusals[-1] == 'throttled', key_accepted=False)
-    return None, None, ATTEMPTS  # not reached: fail_json exits
+    module.fail_json(msg='No token for client %s: %s' % (p['client_id'], _credentials.token_failure(refusals, attempts, last)),
+                     api_error=last.to_dict(), attempts=attempts, throttled=refusals[-1] == 'throttled', key_accepted=False)
+    return None, None, attempts  # not reached: fail_json exits
 
 
 def run_module(module):
     p = module.params
+    if p['attempts'] < 1:
+        module.fail_json(msg='attempts is %d: give 1 or more (1 makes a single token request).' % p['attempts'])
     result = {'changed': False}
     # The key stays in a local name: module.params are echoed back (invocation) with only the values
     # known as secrets at parse time masked, and a key read from a file is not one of them.
@@ -279,6 +295,7 @@ def main():
             audience=dict(type='str'),
             return_token=dict(type='bool', default=False),
             accept_missing_grant=dict(type='bool', default=False),
+            attempts=dict(type='int', default=4),
         ),
         mutually_exclusive=[('private_key', 'client_secret', 'private_key_path')],
         required_one_of=[('private_key', 'client_secret', 'private_key_path')],

@@ -121,6 +121,27 @@ def test_assertion_aud_is_the_custom_domain_not_the_audience(keys):
     api.done()
 
 
+SERVICE_NOT_FOUND = {'error': 'access_denied', 'error_description': 'Service not found: https://%s/api/v2/' % CUSTOM}
+
+
+def test_a_custom_domain_without_audience_says_to_set_it():
+    """Through a custom domain the derived https://CUSTOM/api/v2/ is no API of the tenant: the error says what to set."""
+    api = Api().expect('POST', '/oauth/token', 403, SERVICE_NOT_FOUND)
+    with pytest.raises(Auth0Error) as info:
+        make(api, domain=CUSTOM).list_credentials(CLIENT)
+    text = str(info.value)
+    assert text.startswith('Auth0 API call POST /oauth/token failed: 403 access_denied: Service not found: https://%s/api/v2/ '
+                           '(no API of this tenant has the identifier https://%s/api/v2/, derived from auth0_domain %s.'
+                           % (CUSTOM, CUSTOM, CUSTOM)), text
+    assert 'set auth0_audience (or AUTH0_AUDIENCE)' in text
+    # with the audience given, Auth0's answer is passed on as it is: the setting is there, its value is wrong
+    api = Api().expect('POST', '/oauth/token', 403, SERVICE_NOT_FOUND)
+    with pytest.raises(Auth0Error) as info:
+        make(api, domain=CUSTOM, audience='https://%s/api/v2/' % CUSTOM).list_credentials(CLIENT)
+    assert 'AUTH0_AUDIENCE' not in str(info.value)
+    api.done()
+
+
 def test_an_explicit_443_leaks_into_no_audience(keys):
     seen = []
     api = Api().token(check=lambda r: seen.append(Api.form(r)))

@@ -198,6 +198,8 @@ def test_describe_client_reports_a_jar_credential_as_used():
     (403, 'api_limit', 'x', 'throttled'),
     (503, 'Service Unavailable', 'x', 'refused'),
     (None, 'timeout', 'No answer (ReadTimeout); giving up.', 'refused'),
+    (403, 'access_denied', 'Service not found: https://login.example.com/api/v2/', 'no_service'),
+    (401, 'invalid_client', 'Service not found: x', 'refused'),
 ])
 def test_token_refusal(status, error, description, expected):
     assert creds.token_refusal(status, error, description) == expected

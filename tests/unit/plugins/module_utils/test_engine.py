@@ -319,6 +319,17 @@ def test_verify_an_access_denied_that_names_no_missing_grant_is_no_proof(keys, a
     api.done()
 
 
+def test_verify_an_audience_no_api_has_fails_at_once_saying_what_to_set(keys):
+    """Behind a custom domain without auth0_audience: "Service not found" will not change by asking again."""
+    api = Api().expect('POST', '/oauth/token', 403, {'error': 'access_denied',
+                                                     'error_description': 'Service not found: https://%s/api/v2/' % DOMAIN})
+    reason = _engine.verify(make(api), CLIENT, keys['one']['private'], 'RS256', keys['one']['kid'], None)
+    assert reason.startswith('Auth0 API call POST /oauth/token failed: 403 access_denied: Service not found: ')
+    assert 'No API of the tenant has the identifier https://%s/api/v2/' % DOMAIN in reason
+    assert 'set auth0_audience (or AUTH0_AUDIENCE)' in reason and api.sleeps == []
+    api.done()
+
+
 def test_verify_a_throttled_403_is_retried_and_never_proof(keys):
     """The 403 "Rate limit reached" passed the old check (any 403 but invalid_client): no more."""
     api = Api()

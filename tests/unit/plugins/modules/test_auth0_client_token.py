@@ -74,6 +74,32 @@ def test_refused_exchange(api, run_module, keys):
     api.done()
 
 
+@pytest.mark.parametrize('attempts, sleeps', [(1, []), (2, [2.0]), (5, [2.0, 4.0, 8.0, 16.0])])
+def test_attempts_sets_how_many_token_requests_a_refused_key_gets(api, run_module, keys, attempts, sleeps):
+    """attempts: 1 checks that a key is refused without waiting 14 s for nothing."""
+    for dummy in range(attempts):
+        api.expect('POST', '/oauth/token', 401, {'error': 'invalid_client', 'error_description': 'Invalid signature'})
+    result = run_module(module, {'client_id': CLIENT, 'private_key': keys['one']['private'], 'attempts': attempts})
+    assert result['failed'] and result['attempts'] == attempts and api.sleeps == sleeps
+    assert 'no proof after %d attempt%s' % (attempts, '' if attempts == 1 else 's') in result['msg']
+    api.done()
+
+
+@pytest.mark.parametrize('attempts', [0, -3])
+def test_attempts_below_one_is_refused_before_any_request(api, run_module, keys, attempts):
+    result = run_module(module, {'client_id': CLIENT, 'private_key': keys['one']['private'], 'attempts': attempts})
+    assert result['failed'] and result['msg'] == 'attempts is %d: give 1 or more (1 makes a single token request).' % attempts
+    assert api.requests == []
+
+
+def test_an_audience_no_api_has_fails_at_once(api, run_module, keys):
+    api.expect('POST', '/oauth/token', 403, {'error': 'access_denied', 'error_description': 'Service not found: https://x/'})
+    result = run_module(module, {'client_id': CLIENT, 'private_key': keys['one']['private'], 'audience': 'https://x/'})
+    assert result['failed'] and result['attempts'] == 1 and api.sleeps == [] and result['key_accepted'] is False
+    assert 'Service not found: https://x/. No API of the tenant has the identifier https://x/' in result['msg']
+    api.done()
+
+
 def test_a_refused_secret_fails_at_once(api, run_module):
     api.expect('POST', '/oauth/token', 401, {'error': 'access_denied', 'error_description': 'Unauthorized'})
     result = run_module(module, {'client_id': CLIENT, 'client_secret': 'wrong'})
