@@ -90,7 +90,7 @@ emulator-test: venv
 # make integration TARGET=auth0_client_token runs one target.
 integration: venv ansible-test-bootstrap
 	$(copy-tree)
-	cd $(TREE) && $(BIN)/python tests/utils/with_emulator.py --config tests/integration/integration_config.yml --tls -- \
+	cd $(TREE) && $(BIN)/python tests/utils/with_emulator.py --config tests/integration/integration_config.yml --tls --custom-domain localhost -- \
 	  $(BIN)/ansible-test integration --local --python-interpreter $(BIN)/python --color no $(TARGET)
 
 # make molecule SCENARIO=local_fleet runs one scenario; each runs in its own directory, on free ports.

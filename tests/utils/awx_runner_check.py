@@ -55,7 +55,7 @@ def main():
             os.makedirs(os.path.join(pdd, sub))
         shutil.copy(os.path.join(ROOT, 'playbooks', 'rotate.yml'), os.path.join(pdd, 'project', 'rotate.yml'))
         envvars = {  # what the injectors of docs/awx/credential_type.yml render for a secret-based credential
-            'AUTH0_DOMAIN': fleet.info['domain'], 'AUTH0_CLIENT_ID': fleetlib.MANAGEMENT_CLIENT_ID,
+            'AUTH0_DOMAIN': fleet.info['domain'], 'AUTH0_AUDIENCE': '', 'AUTH0_CLIENT_ID': fleetlib.MANAGEMENT_CLIENT_ID,
             'AUTH0_CLIENT_SECRET': fleetlib.MANAGEMENT_CLIENT_SECRET, 'AUTH0_CLIENT_ASSERTION_PRIVATE_KEY': '',
             'AUTH0_CLIENT_ASSERTION_SIGNING_ALG': 'RS256', 'AUTH0_API_TOKEN': '',
             # not part of the credential type: the emulator's CA, which a real tenant does not need
