@@ -33,7 +33,7 @@ from ansible.utils.vars import load_extra_vars
 
 from ansible_collections.keyops.auth0.plugins.module_utils import _engine, _fleet, _keys, _marker, _plan
 from ansible_collections.keyops.auth0.plugins.module_utils._client import Auth0Client, Auth0Error
-from ansible_collections.keyops.auth0.plugins.module_utils._credentials import client_from_description, describe_client
+from ansible_collections.keyops.auth0.plugins.module_utils._credentials import client_from_description, credential_uses, describe_client
 from ansible_collections.keyops.auth0.plugins.module_utils._module import auth0_argument_spec
 
 display = Display()
@@ -582,12 +582,28 @@ class ActionModule(ActionBase):
             return {'retired': [], 'not_retired': 'Nothing was retired (credential_rotation_retire is false).'}
         freed = set(c['id'] for c in client_plan.get('free') or [])
         retire_list = [c for c in client_plan.get('retire') or [] if c.get('kid') != target and c['id'] not in freed]
+        kept_note = None
+        if client is not None:
+            # The plan never retires a credential that another client field lists (JAR's signed_request_object, another
+            # authentication method); one listed there since the plan is kept too, as the fresh read shows it.
+            uses = credential_uses(client)
+            kept = [c for c in retire_list if set(uses.get(c['id']) or []) - {'private_key_jwt'}]
+            if kept:
+                retire_list = [c for c in retire_list if c not in kept]
+                kept_note = ('Not retired: %s, which %s now also used by %s (since the plan); retire %s by hand once %s '
+                             'no longer needed there.') % (
+                    ', '.join(c['id'] for c in kept), 'is' if len(kept) == 1 else 'are',
+                    ', '.join(sorted(set(u for c in kept for u in uses[c['id']] if u != 'private_key_jwt'))),
+                    'it' if len(kept) == 1 else 'them', 'it is' if len(kept) == 1 else 'they are')
         if not retire_list:
-            return {'retired': []}
+            return dict({'retired': []}, **({'not_retired': kept_note} if kept_note else {}))
         if self._check:
             return {'retired': [], 'would_retire': retire_list}
         done = _engine.retire(auth0, client, retire_list, False, release_marker=client_plan.get('marker') == 'held')
-        return {'changed': bool(done), 'retired': done, 'released': client_plan.get('marker') == 'held'}
+        result = {'changed': bool(done), 'retired': done, 'released': client_plan.get('marker') == 'held'}
+        if kept_note:
+            result['not_retired'] = kept_note
+        return result
 
     # -- summary ----------------------------------------------------------------------------------
 

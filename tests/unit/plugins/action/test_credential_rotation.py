@@ -831,6 +831,23 @@ def disable_call(api, play, enabled=('cred_old', 'cred_new')):
                check=body_is(dict(enabled_body('cred_new'), client_metadata={_marker.KEY: None})))
 
 
+def test_retire_keeps_an_old_credential_that_jar_started_to_use_after_the_plan(api, new_keys, keys):
+    """The plan never retires a credential signed_request_object lists; one listed there since the plan (the fresh
+    read before retiring shows it) is neither disabled nor deleted, and the summary says why."""
+    play = switched(api, keys)
+    body = client_body(CLIENT, ('cred_old', 'cred_new'), None, ours(play))
+    body['signed_request_object'] = {'required': False, 'credentials': [{'id': 'cred_old'}]}
+    api.expect('GET', '/api/v2/clients/%s' % CLIENT, params=FIELDS, body=body)
+    before = len(writes(api))
+    result = play.run('retire')
+    api.done()
+    mine = result['clients'][CLIENT]
+    assert mine['retired'] == [] and result['changed'] is False
+    assert mine['not_retired'] == ('Not retired: cred_old, which is now also used by signed_request_object (since the '
+                                   'plan); retire it by hand once it is no longer needed there.')
+    assert writes(api)[before:] == [], 'no PATCH, no DELETE'
+
+
 def test_retire_disables_and_deletes_the_old_credential_once_every_host_holds_the_new_key(api, new_keys, keys, said):
     play = switched(api, keys)
     disable_call(api, play)
