@@ -145,8 +145,14 @@ def resolve_reference(reference, credentials):
 
 
 def credential_view(credential):
-    """The public fields of a credential object, every key present (None when unset)."""
-    return dict((key, credential.get(key)) for key in CREDENTIAL_FIELDS)
+    """The public fields of a credential object, every key present (None when unset); with ``thumbprint_sha256``
+    for an x509_cert credential and ``subject_dn`` for a cert_subject_dn one (how Auth0 identifies those)."""
+    out = dict((key, credential.get(key)) for key in CREDENTIAL_FIELDS)
+    if credential.get('credential_type') == 'x509_cert' or credential.get('thumbprint_sha256'):
+        out['thumbprint_sha256'] = credential.get('thumbprint_sha256')
+    if credential.get('credential_type') == 'cert_subject_dn' or credential.get('subject_dn'):
+        out['subject_dn'] = credential.get('subject_dn')
+    return out
 
 
 def enabled_credentials(client):

@@ -238,11 +238,8 @@ def certificate_thumbprint(certificate):
 
 
 def view(credential):
-    """credential_view(), with the thumbprint_sha256 of an x509_cert credential."""
-    out = credential_view(credential)
-    if credential.get('credential_type') == 'x509_cert' or credential.get('thumbprint_sha256'):
-        out['thumbprint_sha256'] = credential.get('thumbprint_sha256')
-    return out
+    """The credential as the module returns it (credential_view: with thumbprint_sha256 for x509_cert)."""
+    return credential_view(credential)
 
 
 def local_checks(module):

@@ -120,6 +120,20 @@ clients:
           description: Expiry date-time, V(null) when none is set.
           type: str
           sample: "2027-07-01T00:00:00.000Z"
+        thumbprint_sha256:
+          description:
+            - Base64url SHA-256 thumbprint of the certificate of an C(x509_cert) credential, which is how Auth0
+              identifies it (such credentials have no kid).
+          type: str
+          returned: for C(x509_cert) credentials
+          sample: 5qa1m4q0h1RQ2ZbOT8d7hWq0jX7D9p5pRk0i4Vx9Qyo
+          version_added: 2.0.0
+        subject_dn:
+          description: Subject distinguished name of a C(cert_subject_dn) credential.
+          type: str
+          returned: for C(cert_subject_dn) credentials
+          sample: CN=billing.example.com
+          version_added: 2.0.0
         enabled:
           description: Whether the credential is in the enabled list of the application's authentication method.
           type: bool

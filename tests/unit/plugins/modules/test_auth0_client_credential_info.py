@@ -26,9 +26,25 @@ def test_one_client(api, run_module):
     assert not second['enabled'] and second['method'] is None and second['days_until_expiry'] is None
     # exactly the documented keys (no PEM, nothing undocumented)
     documented = yaml.safe_load(module.RETURN)['clients']['contains']['credentials']['contains']
-    assert set(first) == set(documented)
+    assert set(first) == set(documented) - {'thumbprint_sha256', 'subject_dn'}  # those two: certificate credentials
     assert {'id', 'name', 'kid', 'alg', 'credential_type', 'created_at', 'updated_at', 'expires_at', 'enabled', 'method',
             'days_until_expiry'} <= set(first)
+    api.done()
+
+
+def test_certificate_credentials_carry_what_identifies_them(api, run_module):
+    """x509_cert credentials have no kid: their thumbprint_sha256 is what identifies them (and cert_subject_dn's
+    subject_dn); the certificate itself is not returned."""
+    creds = [dict(credential('cred_x', None, ctype='x509_cert'), thumbprint_sha256='5qa1m4q0h1RQ2ZbOT8d7hWq0jX7D9p5pRk0i4Vx9Qyo',
+                  pem='-----BEGIN CERTIFICATE-----'),
+             dict(credential('cred_s', None, ctype='cert_subject_dn'), subject_dn='CN=billing.example.com')]
+    api.token().expect('GET', CLIENT_PATH, body=client_with([]), params={
+        'fields': ','.join(CLIENT_FIELDS), 'include_fields': 'true'})
+    api.expect('GET', CREDS_PATH, body=creds)
+    (client,) = run_module(module, {'client_id': CLIENT})['clients']
+    x509, subject = client['credentials']
+    assert x509['thumbprint_sha256'] == '5qa1m4q0h1RQ2ZbOT8d7hWq0jX7D9p5pRk0i4Vx9Qyo' and 'pem' not in x509
+    assert subject['subject_dn'] == 'CN=billing.example.com' and 'thumbprint_sha256' not in subject
     api.done()
 
 
