@@ -24,7 +24,8 @@ description:
     C(key_accepted=false) in the failure.
   - The token is only returned with O(return_token=true).
   - The management access options of the action group (O(auth0_client_id), O(auth0_client_secret),
-    O(auth0_client_assertion_private_key), O(auth0_token)) are accepted, so that group defaults apply, but not used.
+    O(auth0_client_assertion_private_key)) are used only when O(client_id) is left out; O(auth0_token) is
+    accepted, so that group defaults apply, but never used.
 author:
   - keyops.auth0 contributors (@keyops)
 extends_documentation_fragment:
@@ -44,9 +45,12 @@ attributes:
 options:
   client_id:
     description:
-      - Client ID of the application.
+      - Client ID of the application, given with O(private_key), O(private_key_path) or O(client_secret).
+      - When left out, the token is for the management client of the connection options, O(auth0_client_id) with
+        O(auth0_client_secret) or O(auth0_client_assertion_private_key) (C(AUTH0_CLIENT_ID) and friends by default),
+        so that C(ansible localhost -m keyops.auth0.auth0_client_token -a return_token=true) checks the
+        environment's management access and gets its token.
     type: str
-    required: true
   private_key:
     description:
       - PEM text of the RSA private key (2048 to 4096 bits) of a credential enabled for Private Key JWT on
@@ -126,11 +130,8 @@ EXAMPLES = r"""
     accept_missing_grant: true
   register: proof
 
-- name: Get one management token for the play, then reuse it
+- name: Get one management token for the play (the management client of AUTH0_*), then reuse it
   keyops.auth0.auth0_client_token:
-    auth0_domain: acme.eu.auth0.com
-    client_id: "{{ lookup('ansible.builtin.env', 'AUTH0_CLIENT_ID') }}"
-    client_secret: "{{ lookup('ansible.builtin.env', 'AUTH0_CLIENT_SECRET') }}"
     return_token: true
   register: management
   no_log: true
@@ -147,6 +148,12 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+client_id:
+  description: The client the token was asked for (O(client_id), or the management client's when it is left out).
+  returned: always
+  type: str
+  sample: 8Nm2nVPbWBRq2XcBpL0x4TqgC4mR7gVt
+  version_added: 2.0.0
 granted:
   description:
     - Whether a token was issued. V(false) only with O(accept_missing_grant=true), when Auth0 accepted the key
@@ -210,10 +217,11 @@ from ansible_collections.keyops.auth0.plugins.module_utils._module import Auth0M
 DELAY = 2.0
 
 
-def obtain(module, private_key, audience):
+def obtain(module, who, private_key, audience):
     """Ask for the token until an answer proves something: (token body or None, refusal description or None,
-    attempts made). Fails the module, naming the throttling if there was some, when no answer does."""
-    p = module.params
+    attempts made). ``who``: client_id, client_secret, alg, kid. Fails the module, naming the throttling if there
+    was some, when no answer does."""
+    p = dict(module.params, **who)
     sleep = getattr(module.client, '_sleep', None) or time.sleep
     refusals, last = [], None
     attempts = p['attempts']
@@ -248,14 +256,39 @@ def obtain(module, private_key, audience):
     return None, None, attempts  # not reached: fail_json exits
 
 
+def identity(module):
+    """(who, private key): the client the token is asked for and its credentials. Without client_id, the management
+    client of the connection options (auth0_client_id with auth0_client_secret or auth0_client_assertion_private_key,
+    AUTH0_* by default)."""
+    p = module.params
+    given = [name for name in ('private_key', 'client_secret', 'private_key_path') if p[name]]
+    if p['client_id']:
+        if not given:
+            module.fail_json(msg='client_id %s is given without its credentials: add private_key, private_key_path or '
+                                 'client_secret (leave out client_id to check the management client of the connection '
+                                 'options).' % p['client_id'])
+        return {'client_id': p['client_id'], 'client_secret': p['client_secret'], 'alg': p['alg'], 'kid': p['kid']}, None
+    if given:
+        module.fail_json(msg='%s needs client_id, the application it belongs to.' % given[0])
+    if not p['auth0_client_id'] or not (p['auth0_client_secret'] or p['auth0_client_assertion_private_key']):
+        module.fail_json(msg='client_id is not given, so the token is for the management client of the connection '
+                             'options, and they name none: set auth0_client_id (AUTH0_CLIENT_ID) with '
+                             'auth0_client_secret (AUTH0_CLIENT_SECRET) or auth0_client_assertion_private_key '
+                             '(AUTH0_CLIENT_ASSERTION_PRIVATE_KEY), or give client_id with its credentials.')
+    key = p['auth0_client_assertion_private_key'] if not p['auth0_client_secret'] else None
+    return {'client_id': p['auth0_client_id'], 'client_secret': p['auth0_client_secret'],
+            'alg': p['auth0_client_assertion_signing_alg'] or 'RS256', 'kid': None}, key
+
+
 def run_module(module):
     p = module.params
     if p['attempts'] < 1:
         module.fail_json(msg='attempts is %d: give 1 or more (1 makes a single token request).' % p['attempts'])
-    result = {'changed': False}
+    who, management_key = identity(module)
+    result = {'changed': False, 'client_id': who['client_id']}
     # The key stays in a local name: module.params are echoed back (invocation) with only the values
     # known as secrets at parse time masked, and a key read from a file is not one of them.
-    private_key = p['private_key']
+    private_key = p['private_key'] or management_key
     if p['private_key_path']:
         try:
             with open(p['private_key_path'], 'rb') as handle:
@@ -268,11 +301,12 @@ def run_module(module):
             _keys.load_private_key(private_key)
             if p['kid']:
                 _keys.validate_kid(p['kid'])
-            result['kid'] = p['kid'] or _keys.kid_for_public_key(private_key)
+            result['kid'] = who['kid'] or _keys.kid_for_public_key(private_key)
         except ValueError as exc:
-            module.fail_json(msg='%s: %s' % ('private_key_path' if p['private_key_path'] else 'private_key', exc))
+            module.fail_json(msg='%s: %s' % ('private_key_path' if p['private_key_path'] else 'private_key' if p['private_key']
+                                             else 'auth0_client_assertion_private_key', exc))
     audience = p['audience'] or module.client.management_audience
-    body, refusal, attempts = obtain(module, private_key, audience)
+    body, refusal, attempts = obtain(module, who, private_key, audience)
     result.update(audience=audience, attempts=attempts, granted=body is not None)
     if body is None:
         result['refusal'] = refusal
@@ -286,7 +320,7 @@ def run_module(module):
 def main():
     module = Auth0Module(
         argument_spec=dict(
-            client_id=dict(type='str', required=True),
+            client_id=dict(type='str'),
             private_key=dict(type='str', no_log=True),
             private_key_path=dict(type='path'),
             alg=dict(type='str', default='RS256', choices=list(_keys.ALGORITHMS)),
@@ -298,7 +332,6 @@ def main():
             attempts=dict(type='int', default=4),
         ),
         mutually_exclusive=[('private_key', 'client_secret', 'private_key_path')],
-        required_one_of=[('private_key', 'client_secret', 'private_key_path')],
         supports_check_mode=True,
     )
     module.run(run_module)

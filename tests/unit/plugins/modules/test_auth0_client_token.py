@@ -43,6 +43,45 @@ def test_secret_with_audience_and_return_token(api, run_module):
     api.done()
 
 
+def test_without_client_id_the_management_client_of_the_connection_options(api, run_module):
+    """ansible localhost -m keyops.auth0.auth0_client_token -a return_token=true with only AUTH0_* set."""
+    def check(request):
+        form = api.form(request)
+        assert form['client_id'] == 'mgmt' and form['client_secret'] == 'mgmt-secret'
+        assert form['audience'] == 'https://%s/api/v2/' % DOMAIN
+
+    api.token('mgmt-token', check=check)
+    result = run_module(module, {'return_token': True})
+    assert result['client_id'] == 'mgmt' and result['access_token'] == 'mgmt-token' and result['granted'] is True
+    assert 'mgmt-secret' not in json.dumps(result)
+    api.done()
+
+
+def test_without_client_id_a_management_private_key_signs(api, run_module, keys):
+    def check(request):
+        form = api.form(request)
+        assert form['client_id'] == 'mgmt' and 'client_secret' not in form
+        assert jwt_part(form['client_assertion'], 0)['alg'] == 'PS256'
+
+    api.token('mgmt-token', check=check)
+    result = run_module(module, {'auth0_client_secret': None, 'auth0_client_assertion_private_key': keys['one']['private'],
+                                 'auth0_client_assertion_signing_alg': 'PS256'})
+    assert result['client_id'] == 'mgmt' and result['kid'] == keys['one']['kid'] and 'access_token' not in result
+    api.done()
+
+
+@pytest.mark.parametrize('args, message', [
+    ({'auth0_client_id': None}, 'client_id is not given, so the token is for the management client of the connection '
+                                'options, and they name none'),
+    ({'auth0_client_secret': None}, 'client_id is not given, so the token is for the management client'),
+    ({'client_secret': 'x'}, 'client_secret needs client_id, the application it belongs to.'),
+    ({'client_id': CLIENT}, 'client_id %s is given without its credentials' % CLIENT),
+], ids=['no-management-client', 'no-management-secret', 'secret-without-client', 'client-without-credentials'])
+def test_who_the_token_is_for_is_checked_before_any_request(api, run_module, args, message):
+    result = run_module(module, args)
+    assert result['failed'] and message in result['msg'] and api.requests == []
+
+
 def test_given_kid_is_sent(api, run_module, keys):
     api.token(check=lambda r: jwt_part(api.form(r)['client_assertion'], 0)['kid'] == 'custom_kid_1' or pytest.fail('k'))
     result = run_module(module, {'client_id': CLIENT, 'private_key': keys['one']['private'], 'kid': 'custom_kid_1'})
