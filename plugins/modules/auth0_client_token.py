@@ -229,16 +229,16 @@ def obtain(module, who, private_key, audience):
         if attempt:
             sleep(DELAY * 2 ** (attempt - 1))
         try:
-            body = module.client.request_token(p['client_id'], client_secret=p['client_secret'], private_key=private_key,
-                                               alg=p['alg'], kid=p['kid'], audience=audience)
+            body = module.client.request_token(p['client_id'], client_secret=p['client_secret'],
+                                               private_key=private_key, alg=p['alg'], kid=p['kid'], audience=audience)
             return body, None, attempt + 1
         except Auth0Error as error:
             refusal = _credentials.token_refusal(error.status, error.error_code or error.error, error.message)
             if refusal == 'missing_grant' and p['accept_missing_grant']:
                 return None, error.message, attempt + 1
             if refusal == 'no_service':
-                module.fail_json(msg='No token for client %s: %s %s' % (p['client_id'], str(error).rstrip('.') + '.',
-                                                                      _credentials.no_service_hint(audience)),
+                text = '%s. %s' % (str(error).rstrip('.'), _credentials.no_service_hint(audience))
+                module.fail_json(msg='No token for client %s: %s' % (p['client_id'], text),
                                  api_error=error.to_dict(), attempts=attempt + 1, throttled=False, key_accepted=False)
             refusals.append(refusal)
             # A missing grant will not appear by waiting, nor will a wrong secret start to work; a new

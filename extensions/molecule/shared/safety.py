@@ -145,8 +145,8 @@ class Cases:
         old = self.fleet.tenant()[self.a]['enabled']
         # rotation_clients puts the hosts of the client in inventory order (host1 first): the promotion batches, and
         # so which host fails first, are the same on every run (they followed the order group_by happened to end in)
-        self.run(case, FORCE + ['-e', 'rotation_clients=%s' % self.a], False, ['is no longer enabled in Auth0',
-                                                                              '(hosts host1, host2)'],
+        self.run(case, FORCE + ['-e', 'rotation_clients=%s' % self.a], False,
+                 ['is no longer enabled in Auth0', '(hosts host1, host2)'],
                  run_at=(SWITCH_TASK, [sys.executable, self.me, 'tamper', '--dir', self.fleet.dir, '--client', self.a]))
         after = {h: self.live_kid(h) for h in ('host1', 'host2')}
         if after != before:
