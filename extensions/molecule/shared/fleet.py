@@ -524,8 +524,8 @@ def cmd_matrix(args):
         problems.append('the run after the last stop failed (rc %s)' % code)
     if 'credential_rotation_force is set' in text:
         problems.append('the finishing run started a new rotation')
-    # That a run after a finished rotation changes nothing is proved by molecule's idempotence step
-    # and by verify's last run, so the matrix does not run it a third time.
+    # That a run after a finished rotation changes nothing is proved by verify's last run, so the matrix does not
+    # run it again.
     after = {c: {h['kid'] for h in fleet.tenant()[c]['credentials']} for c in fleet.info['clients']}
     for client_id in before:
         if not after[client_id] - before[client_id]:
@@ -651,7 +651,8 @@ def cmd_partial(args):
         handle.write('- hosts: all\n  gather_facts: false\n  serial: 1\n  roles:\n    - keyops.auth0.credential_rotation\n')
     refused('partial-serial-keyword', [], 'play keyword serial', command=args.command[:-1] + [serial_playbook])
 
-    # the opt-in (the refused runs changed nothing: it starts from the fleet as they found it): only the first host is rotated; the second keeps a key that stays enabled
+    # the opt-in (the refused runs changed nothing: it starts from the fleet as they found it): only the first host
+    # is rotated; the second keeps a key that stays enabled
     held = {}
     for host in hosts:
         with open(fleet.info['hosts'][host]['key_path'], 'rb') as handle:
