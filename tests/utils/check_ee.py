@@ -4,9 +4,12 @@
 """Check the execution environment's build files against the built collection.
 
 Usage: check_ee.py --context DIR --introspect FILE --galaxy galaxy.yml [--python-requirement NAME ...]
+                   [--base-image NAME] [--system-package NAME ...]
 
-- ``--context``: what ``ansible-builder create`` wrote: its galaxy requirements must name the tarball of
-  the version in galaxy.yml, and its Containerfile must install collections with ansible-galaxy;
+- ``--context``: what ``ansible-builder create`` wrote: its galaxy requirements must name a collection
+  tarball that the context holds, of the version in galaxy.yml; its Containerfile must start from the
+  ``--base-image`` and install collections with ansible-galaxy; each ``--system-package`` must be among
+  the system packages it installs (``_build/bindep.txt``, or the Containerfile for the Python interpreter);
 - ``--introspect``: what ``ansible-builder introspect`` found in the installed collection: each
   ``--python-requirement`` must be among its Python requirements.
 
@@ -15,9 +18,11 @@ which under ``pipefail`` fail at random when grep exits before the writer is don
 """
 
 import argparse
+import json
 import os
 import re
 import sys
+import tarfile
 
 import yaml
 
@@ -32,27 +37,57 @@ def requirement_names(lines):
     return names
 
 
-def problems_of(context, introspect, galaxy, python_requirements):
+def tarball_version(path):
+    """The collection version in a collection tarball's MANIFEST.json."""
+    with tarfile.open(path) as archive:
+        manifest = json.load(archive.extractfile('MANIFEST.json'))
+    return manifest['collection_info']['version']
+
+
+def problems_of(context, introspect, galaxy, python_requirements, base_image=None, system_packages=()):
     """The list of problems found (empty when all is well)."""
     problems = []
     with open(galaxy, encoding='utf-8') as handle:
         meta = yaml.safe_load(handle)
-    tarball = '%s-%s-%s.tar.gz' % (meta['namespace'], meta['name'], meta['version'])
     requirements = os.path.join(context, '_build', 'requirements.yml')
     try:
         with open(requirements, encoding='utf-8') as handle:
-            text = handle.read()
-        if tarball not in text:
-            problems.append('%s does not name %s (the version in galaxy.yml)' % (requirements, tarball))
+            named = [c.get('name') for c in (yaml.safe_load(handle) or {}).get('collections') or [] if isinstance(c, dict)]
+        tarballs = [n for n in named if str(n).endswith('.tar.gz')]
+        if not tarballs:
+            problems.append('%s names no collection tarball' % requirements)
+        for name in tarballs:
+            local = os.path.join(context, '_build', 'collections', os.path.basename(name))
+            if not os.path.exists(local):
+                problems.append('%s names %s, which the build context does not hold' % (requirements, name))
+                continue
+            version = tarball_version(local)
+            if version != meta['version']:
+                problems.append('%s holds version %s, not %s (galaxy.yml)' % (local, version, meta['version']))
     except OSError as exc:
         problems.append('no galaxy requirements in the build context: %s' % exc)
     containerfile = os.path.join(context, 'Containerfile')
+    text = ''
     try:
         with open(containerfile, encoding='utf-8') as handle:
-            if 'ansible-galaxy' not in handle.read():
-                problems.append('%s does not install collections with ansible-galaxy' % containerfile)
+            text = handle.read()
+        if 'ansible-galaxy' not in text:
+            problems.append('%s does not install collections with ansible-galaxy' % containerfile)
+        if base_image and not re.search(r'EE_BASE_IMAGE="?%s"?\s*$' % re.escape(base_image), text, re.MULTILINE):
+            problems.append('%s does not start from %s' % (containerfile, base_image))
     except OSError as exc:
         problems.append('no Containerfile in the build context: %s' % exc)
+    try:
+        with open(os.path.join(context, '_build', 'bindep.txt'), encoding='utf-8') as handle:
+            bindep = handle.read()
+    except OSError:
+        bindep = ''
+    packages = set(re.findall(r'^\s*([A-Za-z0-9][A-Za-z0-9._+-]*)', bindep, re.MULTILINE))
+    packages |= set(re.findall(r'PYPKG="?([A-Za-z0-9._+-]+)', text))  # the Python interpreter's system package
+    for wanted in system_packages:
+        if wanted not in packages:
+            problems.append('the execution environment installs no system package %s (found: %s)'
+                            % (wanted, ', '.join(sorted(packages)) or 'none'))
     with open(introspect, encoding='utf-8') as handle:
         found = yaml.safe_load(handle) or {}
     names = requirement_names(found.get('python') if isinstance(found, dict) else None)
@@ -69,13 +104,19 @@ def main(argv=None):
     parser.add_argument('--introspect', required=True)
     parser.add_argument('--galaxy', required=True)
     parser.add_argument('--python-requirement', action='append', default=[])
+    parser.add_argument('--base-image')
+    parser.add_argument('--system-package', action='append', default=[])
     args = parser.parse_args(argv)
-    problems = problems_of(args.context, args.introspect, args.galaxy, args.python_requirement)
+    problems = problems_of(args.context, args.introspect, args.galaxy, args.python_requirement, args.base_image,
+                           args.system_package)
     for problem in problems:
         print('execution environment: %s' % problem)
     if not problems:
-        print('execution environment: build files name the collection tarball and its Python requirements (%s)'
-              % ', '.join(args.python_requirement))
+        with open(args.galaxy, encoding='utf-8') as handle:
+            version = yaml.safe_load(handle)['version']
+        print('execution environment: build files name the collection tarball of version %s, its Python requirements '
+              '(%s), the base image %s and the system packages %s' % (version, ', '.join(args.python_requirement),
+                                                                      args.base_image, ', '.join(args.system_package)))
     return 1 if problems else 0
 
 
