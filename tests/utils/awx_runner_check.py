@@ -6,8 +6,9 @@
 AWX hands ansible-runner a private data directory: ``env/envvars`` holds what the credential
 type's injectors render (docs/awx/credential_type.yml, unused fields as empty strings),
 ``env/extravars`` the survey's answers (docs/awx/survey_spec.json, booleans as the text choices it
-offers), ``inventory/`` the hosts and ``project/`` the playbook. This check builds one against the
-molecule fleet (emulator over TLS, three hosts, probes), runs ``rotate.yml``, and asserts from the
+offers), ``inventory/`` the hosts and ``project/`` the project (docs/awx/project, whose playbooks import the
+installed collection's by FQCN). This check builds one against the molecule fleet (emulator over TLS,
+three hosts, probes), runs ``playbooks/rotate.yml``, and asserts from the
 job events that the rotation happened (the summary published with set_stats names a new kid) and
 that no event, nor the job's stdout, holds the management secret, a private key, an assertion or a
 token. Finally the fleet's own check (probes never failed, old credential gone) must pass.
@@ -53,7 +54,9 @@ def main():
         shutil.rmtree(pdd, ignore_errors=True)
         for sub in ('env', 'inventory', 'project'):
             os.makedirs(os.path.join(pdd, sub))
-        shutil.copy(os.path.join(ROOT, 'playbooks', 'rotate.yml'), os.path.join(pdd, 'project', 'rotate.yml'))
+        # the project AWX is given: docs/awx/project, whose playbooks import the installed collection's by FQCN
+        shutil.rmtree(os.path.join(pdd, 'project'))
+        shutil.copytree(os.path.join(ROOT, 'docs', 'awx', 'project'), os.path.join(pdd, 'project'))
         envvars = {  # what the injectors of docs/awx/credential_type.yml render for a secret-based credential
             'AUTH0_DOMAIN': fleet.info['domain'], 'AUTH0_AUDIENCE': '', 'AUTH0_CLIENT_ID': fleetlib.MANAGEMENT_CLIENT_ID,
             'AUTH0_CLIENT_SECRET': fleetlib.MANAGEMENT_CLIENT_SECRET, 'AUTH0_CLIENT_ASSERTION_PRIVATE_KEY': '',
@@ -74,7 +77,8 @@ def main():
             } for host, hinfo in fleet.info['hosts'].items()}}}, handle)
         runner = os.path.join(os.path.dirname(python), 'ansible-runner')
         env = dict(os.environ, PATH=os.path.dirname(python) + os.pathsep + os.environ.get('PATH', ''))
-        result = subprocess.run([runner, 'run', pdd, '-p', 'rotate.yml', '--ident', 'job1'], capture_output=True, text=True, check=False, env=env)
+        result = subprocess.run([runner, 'run', pdd, '-p', 'playbooks/rotate.yml', '--ident', 'job1'], capture_output=True, text=True,
+                                check=False, env=env)
         artifacts = os.path.join(pdd, 'artifacts', 'job1')
         with open(os.path.join(artifacts, 'status'), encoding='utf-8') as handle:
             status = handle.read().strip()

@@ -6,11 +6,15 @@
 It brings up the molecule scenarios' fleet (extensions/molecule/shared/fleet.py): the emulator over
 TLS, a tenant with one application client on an old key that expires soon, three hosts (directories
 on the local connection) holding that key, and a probe per host that requests tokens with the key
-its host holds every 50 ms. Then it runs ``playbooks/rotate.yml`` as an operator would, and reports
-the credentials before and after, the key each host holds, the probes' successes and failures, the
-Management API calls made and the wall time. Everything it started is stopped by its PID.
+its host holds every 50 ms. Then it does what the README tells an operator to do: a dry run
+(``--check --diff``), then the rotation (``playbooks/rotate.yml``), and gives the verdict: the
+credentials before and after, the key each host holds, the probes' token requests (none may have been
+refused), the Management API calls made and the wall time. Everything it started is stopped by its PID.
+Its own output goes to stdout under three headings (dry run, rotation, verdict); stderr carries only
+what a command it ran printed there.
 """
 
+import datetime
 import json
 import os
 import shutil
@@ -27,17 +31,32 @@ import fleet as fleetlib  # noqa: E402  pylint: disable=wrong-import-position,im
 HOSTS = ('web1', 'web2', 'web3')
 
 
+def days_left(expires_at):
+    """Whole days until ``expires_at`` (as the role counts them), or None."""
+    if not expires_at:
+        return None
+    moment = datetime.datetime.strptime(expires_at[:19], '%Y-%m-%dT%H:%M:%S').replace(tzinfo=datetime.timezone.utc)
+    return int((moment - datetime.datetime.now(datetime.timezone.utc)).total_seconds() // 86400)
+
+
 def credentials_table(fleet, client_id):
-    """The client's credentials as rows of text."""
+    """The client's credentials as rows of text, the columns as wide as their longest value."""
     state = fleet.admin('GET', '/state')
     enabled = set(fleet.tenant()[client_id]['enabled'])
-    rows = []
+    rows = [('NAME', 'KID', 'EXPIRES', 'STATE')]
     for cred in sorted(state['credentials'].values(), key=lambda c: c.get('created_at') or ''):
         if cred.get('client_id') != client_id:
             continue
-        state_word = 'enabled' if cred['id'] in enabled else ''
-        rows.append('  %-28s %-44s %-26s %s' % (cred.get('name'), cred.get('kid'), cred.get('expires_at') or '-', state_word))
-    return rows
+        days = days_left(cred.get('expires_at'))
+        expires = 'never' if days is None else 'in %d day%s' % (days, '' if days == 1 else 's')
+        rows.append((cred.get('name') or '-', cred.get('kid') or '-', expires, 'enabled' if cred['id'] in enabled else 'not enabled'))
+    widths = [max(len(row[i]) for row in rows) for i in range(3)]
+    return ['  %s  %s  %s  %s' % (row[0].ljust(widths[0]), row[1].ljust(widths[1]), row[2].ljust(widths[2]), row[3])
+            for row in rows]
+
+
+def heading(text):
+    print('\n=== %s ===' % text, flush=True)
 
 
 def main():
@@ -54,7 +73,11 @@ def main():
     fleet_py = os.path.join(ROOT, 'extensions', 'molecule', 'shared', 'fleet.py')
     python = sys.executable
     try:
-        subprocess.run([python, fleet_py, 'up', '--dir', work, '--hosts', ','.join(HOSTS)], check=True)
+        up = subprocess.run([python, fleet_py, 'up', '--dir', work, '--hosts', ','.join(HOSTS)], capture_output=True, text=True,
+                            check=False)
+        if up.returncode:
+            sys.stderr.write(up.stdout + up.stderr)
+            return 1
         fleet = fleetlib.Fleet(work)
         client_id = next(iter(fleet.info['clients']))
         before = credentials_table(fleet, client_id)
@@ -68,10 +91,21 @@ def main():
         env = dict(os.environ, AUTH0_DOMAIN=fleet.info['domain'], AUTH0_CA_PATH=fleet.info['ca_path'],
                    AUTH0_CLIENT_ID=fleetlib.MANAGEMENT_CLIENT_ID, AUTH0_CLIENT_SECRET=fleetlib.MANAGEMENT_CLIENT_SECRET,
                    ANSIBLE_PIPELINING='true', ANSIBLE_FORCE_COLOR='0')
+        command = [os.path.join(os.path.dirname(python), 'ansible-playbook'), '-i', inventory, playbook]
+        print('Client %s, three hosts holding its key, a probe per host asking for tokens with it all along.' % client_id)
+        print('Its credentials:')
+        print('\n'.join(before))
+
+        heading('Dry run: ansible-playbook %s --check --diff (what would change; nothing does)' % os.path.basename(playbook))
+        dry_rc = subprocess.call(command + ['--check', '--diff'], env=env)
+        if credentials_table(fleet, client_id) != before:
+            print('DEMO FAILED: the dry run changed the credentials')
+            return 1
+
+        heading('Rotation: ansible-playbook %s' % os.path.basename(playbook))
         fleet.admin('POST', '/stats/reset')
-        print('\n=== ansible-playbook %s (the credential expires in 10 days: rotation due) ===' % playbook, flush=True)
         started = time.monotonic()
-        rc = subprocess.call([os.path.join(os.path.dirname(python), 'ansible-playbook'), '-i', inventory, playbook], env=env)
+        rc = subprocess.call(command, env=env)
         wall = time.monotonic() - started
         stats = fleet.admin('GET', '/stats')
         after = credentials_table(fleet, client_id)
@@ -79,29 +113,32 @@ def main():
         report = json.loads(check.stdout) if check.stdout.strip() else {'probes': {}, 'problems': [check.stderr]}
         management = sum(row['count'] for row in stats['requests'] if row['route'].startswith('/api/v2/'))
         tokens = sum(row['count'] for row in stats['requests'] if row['route'] == '/oauth/token')
-        print('\n=== Report ===')
-        print('client %s' % client_id)
-        print('credentials before (name, kid, expires_at):')
-        print('\n'.join(before))
-        print('credentials after:')
+
+        heading('Verdict')
+        print('Credentials of client %s after the rotation:' % client_id)
         print('\n'.join(after))
-        print('hosts:')
+        print('Hosts:')
+        refused = 0
         for host, hinfo in fleet.info['hosts'].items():
             with open(hinfo['key_path'], 'rb') as handle:
                 kid = fleetlib.kid_of(handle.read())
             probe = report['probes'].get(host, {})
-            print('  %-6s holds kid %s  probe: %s requests, %s failed, successes by kid %s' % (
-                host, kid, probe.get('requests'), probe.get('failed'), probe.get('kids')))
-        print('Management API calls during the run: %d (plus %d requests to /oauth/token, probes included)' % (management, tokens))
-        print('wall time: %.1f s' % wall)
+            refused += probe.get('failed') or 0
+            by_kid = ', '.join('%d with %s...' % (count, name[:12])
+                               for name, count in sorted((probe.get('kids') or {}).items(), key=lambda i: -i[1]))
+            print('  %s holds the key %s; its probe made %s token requests, %s refused (granted: %s)' % (
+                host, kid, probe.get('requests', 0), probe.get('failed', 0), by_kid or 'none'))
+        print('Management API calls of the rotation: %d, in %.1f s (and %d token requests, the probes\' included)'
+              % (management, wall, tokens))
         problems = report.get('problems') or []
-        if rc or problems:
-            print('DEMO FAILED: playbook rc=%s; %s' % (rc, '; '.join(problems)))
+        if rc or dry_rc or problems:
+            print('DEMO FAILED: dry run rc=%s, rotation rc=%s; %s' % (dry_rc, rc, '; '.join(problems)))
             return 1
-        print('Rotation done: every host holds the new key, the old credential is gone, no probe request failed.')
-        return 0
+        print('Zero token requests refused: every host holds the new key, the old credential is gone.' if not refused
+              else 'DEMO FAILED: %d token requests were refused' % refused)
+        return 0 if not refused else 1
     finally:
-        subprocess.run([python, fleet_py, 'down', '--dir', work], check=False)
+        subprocess.run([python, fleet_py, 'down', '--dir', work], check=False, capture_output=True)
         shutil.rmtree(temp, ignore_errors=True)
 
 
