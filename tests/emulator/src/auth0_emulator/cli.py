@@ -130,6 +130,7 @@ def serve(args):
     try:
         asyncio.run(run(server, sock, ready))
     finally:
+        tenant.flush()
         sock.close()
         if temp_dir:
             shutil.rmtree(temp_dir, ignore_errors=True)

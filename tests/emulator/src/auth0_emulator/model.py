@@ -494,6 +494,8 @@ class Tenant:
         self.used_jtis = {}
         self.counters = collections.Counter()
         self._last_prune = 0.0
+        self._last_save = 0.0
+        self._unsaved = False
         loaded = False
         if state_path and os.path.exists(state_path):
             with open(state_path, encoding='utf-8') as handle:
@@ -575,8 +577,25 @@ class Tenant:
             if grant['audience'] == old_audience:
                 grant['audience'] = self.management_audience
 
+    def _save_soon(self):
+        """A change of the used jtis only (every assertion makes one): written at most once a second, the next
+        change of anything else, or flush() at shutdown. Writing the file took 4 ms, on every token request of the
+        fleet probes."""
+        if time.monotonic() - self._last_save >= 1.0:
+            self._save()
+        else:
+            self._unsaved = True
+
+    def flush(self):
+        """Write what _save_soon() left unwritten (the serve command calls it when it stops)."""
+        with self._lock:
+            if self._unsaved:
+                self._save()
+
     def _save(self):
         """Write the state file atomically (temp file in the same folder + os.replace)."""
+        self._unsaved = False
+        self._last_save = time.monotonic()
         if not self.state_path:
             return
         folder = os.path.dirname(os.path.abspath(self.state_path))
@@ -1360,7 +1379,7 @@ class Tenant:
         info['kid'] = signer['kid']
         self._check_assertion_claims(claims, refuse)
         self.used_jtis[claims['jti']] = claims['exp']
-        self._save()
+        self._save_soon()
         return client
 
     def _check_assertion_claims(self, claims, refuse):
