@@ -6,7 +6,7 @@
 It brings up the molecule scenarios' fleet (extensions/molecule/shared/fleet.py): the emulator over
 TLS, a tenant with one application client on an old key that expires soon, three hosts (directories
 on the local connection) holding that key, and a probe per host that requests tokens with the key
-its host holds every 50 ms. Then it does what the README tells an operator to do: a dry run
+its host holds every 0.3 s. Then it does what the README tells an operator to do: a dry run
 (``--check --diff``), then the rotation (``playbooks/rotate.yml``), and gives the verdict: the
 credentials before and after, the key each host holds, the probes' token requests (none may have been
 refused), the Management API calls made and the wall time. Everything it started is stopped by its PID.

@@ -219,9 +219,10 @@ def start_probes(fleet):
             argv = [sys.executable, PROBE, '--key', hinfo['key_path'], '--client-id', hinfo['client_id'],
                     '--url', fleet.info['url'], '--ca', fleet.info['ca_path'], '--name', host,
                     '--audience', fleet.info['url'] + '/api/v2/', '--out', out, '--send-kid',
-                    # five requests a second per host: an outage of a fraction of a second is seen, and three
-                    # fleets side by side (make test) leave the emulators CPU for the runs under test
-                    '--interval', '0.2', '--duration', '3000']
+                    # a request every 0.3 s per host: an outage of 0.3 s or more is seen for certain, and three
+                    # fleets side by side (make test) leave the CPU to the runs under test (the probes and their
+                    # emulators took half a core at 0.2 s)
+                    '--interval', '0.3', '--duration', '3000']
             proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=err, start_new_session=True)  # pylint: disable=consider-using-with
         fleet.info['probes'][host] = proc.pid
     fleet.save()

@@ -7,7 +7,9 @@
 # 1. a forced run whose proof of the new key Auth0 only ever throttles (403 "Rate limit reached") fails, names the
 #    throttling, and leaves the old credential enabled and the host's key file as it was;
 # 2. once the throttling has passed, a plain run finishes that rotation: the host holds the new key, the old
-#    credential is retired. Every run is made at -vvvv with --diff, and no secret may reach the output.
+#    credential is retired;
+# 3. with the connection options only in module_defaults (AUTH0_* empty), a forced run rotates and asks for one
+#    management token in all. Every run is made at -vvvv with --diff, and no secret may reach the output.
 set -eu -o pipefail
 config=../../integration_config.yml
 out="${OUTPUT_DIR:?run through ansible-test: make integration TARGET=name}"
@@ -54,3 +56,6 @@ grep -q 'throttled the request (rate limit) on every attempt' "$out/credential_r
 run after-throttled 0 -i "${INVENTORY_PATH:?}" check.yml -e phase=throttled
 run resume 0 -i "$work/inventory.yml" rotate.yml
 run after-resume 0 -i "${INVENTORY_PATH:?}" check.yml -e phase=resumed
+# 3. the connection options only in module_defaults: one management token for the whole run
+AUTH0_DOMAIN='' AUTH0_AUDIENCE='' AUTH0_CA_PATH='' AUTH0_CLIENT_ID='' AUTH0_CLIENT_SECRET='' \
+    run module-defaults 0 -i "${INVENTORY_PATH:?}" -i "$work/inventory.yml" defaults.yml -e credential_rotation_force=true
