@@ -237,10 +237,18 @@ class Cases:
         except OSError:
             return None
 
-    def case6_unquoted_mode(self):
-        case = 'case6-unquoted-mode'
-        self.run(case, FORCE + ['-e', 'rotation_clients=%s' % self.a, '-e', json.dumps({'credential_rotation_key_mode': 384})],
-                 True)
+    def case6_11_unquoted_mode_under_ansible_debug(self):
+        """Case 6: the key mode given as the integer 384 (an unquoted 0600) rotates, and the key files are 0600.
+        Case 11: ANSIBLE_DEBUG prints task arguments: neither the client secret (environment) nor a management
+        token given in credential_rotation_auth0_token (read from the variables by the action plugin) may be among
+        them. One forced rotation of client A checks both."""
+        case = 'case6-11-mode-384-ansible-debug'
+        token = self.management_token()
+        code, text = self.run(case, FORCE + ['-e', 'rotation_clients=%s' % self.a,
+                                             '-e', json.dumps({'credential_rotation_key_mode': 384}),
+                                             '-e', 'credential_rotation_auth0_token={{ lookup("ansible.builtin.env", '
+                                                   '"KEYOPS_TEST_TOKEN") }}'],
+                              True, env_extra={'ANSIBLE_DEBUG': '1', 'KEYOPS_TEST_TOKEN': token or ''})
         state = self.fleet.tenant()[self.a]
         live = self.live_kid('host1')
         kept = [c for c in state['credentials'] if c['kid'] != live and c['id'] != self.fleet.info['clients'][self.a]['foreign_credential']]
@@ -250,6 +258,14 @@ class Cases:
             mode = self.fleet.host_files()[host]['app.key']['mode']
             if mode != '0600':
                 self.problem(case, '%s: key mode %s, expected 0600' % (host, mode))
+        if not token:
+            self.problem(case, 'no management token to give the run')
+        if token and token in text:
+            self.problem(case, 'the management token given in credential_rotation_auth0_token is in the ANSIBLE_DEBUG output')
+        if MANAGEMENT_CLIENT_SECRET in text:
+            self.problem(case, 'the management client secret is in the ANSIBLE_DEBUG output')
+        if JWT.search(text):
+            self.problem(case, 'a token or an assertion is in the ANSIBLE_DEBUG output')
         self.consistent(case)
 
     def case8_unusable_key_files(self):
@@ -325,24 +341,6 @@ class Cases:
         if self.fleet.tenant() != before:
             self.problem(case, 'a run with no rotation due changed Auth0')
 
-    def case11_debug_output(self):
-        """ANSIBLE_DEBUG prints task arguments: neither the client secret (environment) nor a management token given
-        in credential_rotation_auth0_token (read from the variables by the action plugin) may be among them."""
-        case = 'case11-ansible-debug'
-        token = self.management_token()
-        code, text = self.run(case, FORCE + ['-e', 'rotation_clients=%s' % self.a, '-e',
-                                             'credential_rotation_auth0_token={{ lookup("ansible.builtin.env", "KEYOPS_TEST_TOKEN") }}'],
-                              True, env_extra={'ANSIBLE_DEBUG': '1', 'KEYOPS_TEST_TOKEN': token or ''})
-        if not token:
-            self.problem(case, 'no management token to give the run')
-        if token and token in text:
-            self.problem(case, 'the management token given in credential_rotation_auth0_token is in the ANSIBLE_DEBUG output')
-        if MANAGEMENT_CLIENT_SECRET in text:
-            self.problem(case, 'the management client secret is in the ANSIBLE_DEBUG output')
-        if JWT.search(text):
-            self.problem(case, 'a token or an assertion is in the ANSIBLE_DEBUG output')
-        self.consistent(case)
-
     def case12_force_finishes_first(self):
         case = 'case12-force-finishes-first'
         code, dummy, text = run_playbook(self.fleet, self.command + FORCE + ['-e', 'rotation_clients=%s' % self.a],
@@ -380,8 +378,8 @@ class Cases:
 
 
 GUARDED = ('case3_4_9_bad_settings', 'case7_symlink', 'case2_deleted_before_first_batch', 'case1_race')
-OTHERS = ('case5_management_client', 'case6_unquoted_mode', 'case9_missing_directory', 'case10_leftovers',
-          'case11_debug_output', 'case12_force_finishes_first', 'case2_deleted_after_first_batch', 'case8_unusable_key_files')
+OTHERS = ('case5_management_client', 'case6_11_unquoted_mode_under_ansible_debug', 'case9_missing_directory',
+          'case10_leftovers', 'case12_force_finishes_first', 'case2_deleted_after_first_batch', 'case8_unusable_key_files')
 
 
 def cmd_run(args):
