@@ -33,7 +33,6 @@ import email.utils
 import importlib.util
 import ipaddress
 import random
-import re
 import ssl
 import sys
 import threading
@@ -88,6 +87,7 @@ except (ImportError, ValueError):  # pragma: no cover - a broken installation
 HTTPX_IMPORT_ERROR = None if HAS_HTTPX else 'No module named httpx'
 
 from ansible_collections.keyops.auth0.plugins.module_utils import _keys
+from ansible_collections.keyops.auth0.plugins.module_utils._credentials import NO_SERVICE
 
 USER_AGENT = 'keyops.auth0-ansible/1.0'
 CLIENT_ASSERTION_TYPE = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer'
@@ -243,10 +243,6 @@ def _header_wait(response, now):
         if wait is not None and wait > 0:
             return wait
     return None
-
-
-#: Auth0's answer to a token request for an audience no API of the tenant has ("Service not found: URL").
-SERVICE_NOT_FOUND = re.compile(r'^\s*Service not found\b', re.IGNORECASE)
 
 
 def _error_from_response(response, method, path, attempts=None):
@@ -519,7 +515,7 @@ class Auth0Client:
                         body = self.request_token(self.client_id, client_secret=self._client_secret,
                                                   private_key=self._private_key, alg=self.signing_alg)
                     except Auth0Error as error:
-                        if error.status == 403 and SERVICE_NOT_FOUND.match(error.message or '') and not self._audience_given:
+                        if error.status == 403 and NO_SERVICE.match(error.message or '') and not self._audience_given:
                             error.message += (' (no API of this tenant has the identifier %s, derived from auth0_domain %s. '
                                               'Behind a custom domain the Management API keeps the canonical identifier: '
                                               'set auth0_audience (or AUTH0_AUDIENCE) to it, for example '

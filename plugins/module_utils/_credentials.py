@@ -286,12 +286,13 @@ def token_refusal(status, error=None, description=None):
     return 'refused'
 
 
-def no_service_hint(audience):
-    """What to do about a token refused with "Service not found" for ``audience``."""
-    return ('No API of the tenant has the identifier %s, so Auth0 gives no token for it (that says nothing of the '
+def no_service_failure(error, audience):
+    """Why a token refused with "Service not found" for ``audience`` proves nothing, and what to do: the error's
+    text, then the advice."""
+    return ('%s. No API of the tenant has the identifier %s, so Auth0 gives no token for it (that says nothing of the '
             'key). Check the audience; the Management API keeps its canonical identifier '
             'https://TENANT.REGION.auth0.com/api/v2/ behind a custom domain: set auth0_audience (or AUTH0_AUDIENCE) '
-            'to it.' % audience)
+            'to it.' % (str(error).rstrip('.'), audience))
 
 
 def token_failure(refusals, attempts, last):

@@ -153,7 +153,7 @@ def verify(auth0, client_id, private_key, alg, kid, audience, attempts=4, delay=
             if refusal == 'missing_grant':
                 return None
             if refusal == 'no_service':  # asking again changes nothing
-                return '%s %s' % (str(error).rstrip('.') + '.', _credentials.no_service_hint(audience or auth0.management_audience))
+                return _credentials.no_service_failure(error, audience or auth0.management_audience)
             refusals.append(refusal)
             last = str(error)
     return _credentials.token_failure(refusals, attempts, last)

@@ -237,11 +237,6 @@ def certificate_thumbprint(certificate):
     return base64.urlsafe_b64encode(hashlib.sha256(der).digest()).rstrip(b'=').decode('ascii')
 
 
-def view(credential):
-    """The credential as the module returns it (credential_view: with thumbprint_sha256 for x509_cert)."""
-    return credential_view(credential)
-
-
 def local_checks(module):
     """Validate everything that needs no call; return (kid, normalized expires_at, certificate expiry to set,
     certificate thumbprint, certificate expiry)."""
@@ -342,7 +337,7 @@ def creation_body(module, kid, expires_at, cert_expiry, current_type=None):
 
 
 def predicted(body, kid, expires_at, thumbprint=None, not_after=None):
-    out = view(body)
+    out = credential_view(body)
     if body['credential_type'] == 'x509_cert':
         out.update(kid=None, alg=None, expires_at=not_after, thumbprint_sha256=thumbprint, id=None)
         return out
@@ -425,7 +420,7 @@ def ensure_present(module, current, credentials, checked):
         body = creation_body(module, kid, expires_at, cert_expiry)
         if module.check_mode:
             return True, predicted(body, kid, cert_expiry or expires_at, thumbprint, not_after)
-        return True, view(create(module, body, kid, thumbprint))
+        return True, credential_view(create(module, body, kid, thumbprint))
     expires_at = cert_expiry or expires_at
     changed_fixed = [k for k in IMMUTABLE if p[k] is not None and p[k] != current.get(k)]
     if p['subject_dn'] is not None and current.get('subject_dn') not in (None, p['subject_dn']):
@@ -434,11 +429,11 @@ def ensure_present(module, current, credentials, checked):
         return replace(module, current, changed_fixed, kid or current.get('kid'), expires_at or current.get('expires_at'),
                        thumbprint or current.get('thumbprint_sha256'), not_after)
     if expires_at and not creds.same_instant(expires_at, current.get('expires_at')):
-        after = dict(view(current), expires_at=expires_at)
+        after = dict(credential_view(current), expires_at=expires_at)
         if not module.check_mode:
-            after = view(client.update_credential(p['client_id'], current['id'], {'expires_at': expires_at}) or after)
+            after = credential_view(client.update_credential(p['client_id'], current['id'], {'expires_at': expires_at}) or after)
         return True, after
-    return False, view(current)
+    return False, credential_view(current)
 
 
 def replace(module, current, fields, kid, expires_at, thumbprint=None, not_after=None):
@@ -461,7 +456,7 @@ def replace(module, current, fields, kid, expires_at, thumbprint=None, not_after
     if module.check_mode:
         return True, predicted(body, kid, expires_at, thumbprint, not_after or current.get('expires_at'))
     client.delete_credential(p['client_id'], current['id'])
-    return True, view(create(module, body, kid, thumbprint))
+    return True, credential_view(create(module, body, kid, thumbprint))
 
 
 def run_module(module):
@@ -470,7 +465,7 @@ def run_module(module):
     kid, thumbprint = checked[0], checked[3]
     credentials = module.client.list_credentials(p['client_id'])
     current = find_credential(module, credentials, kid, thumbprint)
-    before = view(current) if current else {}
+    before = credential_view(current) if current else {}
     if p['state'] == 'absent':
         result = ensure_absent(module, current) if current else {'changed': False, 'credential': None}
         after = {}

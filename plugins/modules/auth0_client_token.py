@@ -237,8 +237,7 @@ def obtain(module, who, private_key, audience):
             if refusal == 'missing_grant' and p['accept_missing_grant']:
                 return None, error.message, attempt + 1
             if refusal == 'no_service':
-                text = '%s. %s' % (str(error).rstrip('.'), _credentials.no_service_hint(audience))
-                module.fail_json(msg='No token for client %s: %s' % (p['client_id'], text),
+                module.fail_json(msg='No token for client %s: %s' % (p['client_id'], _credentials.no_service_failure(error, audience)),
                                  api_error=error.to_dict(), attempts=attempt + 1, throttled=False, key_accepted=False)
             refusals.append(refusal)
             # A missing grant will not appear by waiting, nor will a wrong secret start to work; a new
