@@ -51,10 +51,18 @@ def play_order(hosts, order):
     return None
 
 
+def client_id(value):
+    """A client id as the inventory gives it, without surrounding whitespace (no Auth0 client id has any); None
+    when unset or empty. "A " and "A" are one client: as two, the rotation of "A" would retire the key of the
+    host that wrote "A "."""
+    text = str(value).strip() if value is not None else ''
+    return text or None
+
+
 def host_client(host, reads, inventory_clients):
     """The client a host of the play uses: as its own task saw it, else as the inventory says."""
     settings = (reads.get(host) or {}).get('settings') or {}
-    return settings.get('client_id') or inventory_clients.get(host)
+    return client_id(settings.get('client_id')) or client_id(inventory_clients.get(host))
 
 
 def group(inventory, inventory_clients, play_hosts_all, play_hosts, reads, unreadable=None):
@@ -75,6 +83,7 @@ def group(inventory, inventory_clients, play_hosts_all, play_hosts, reads, unrea
     """
     alive_set = set(play_hosts)
     play_set = set(play_hosts_all)
+    inventory_clients = dict((host, client_id(value)) for host, value in inventory_clients.items())
     clients = {}
     for host in play_hosts_all:
         client = host_client(host, reads, inventory_clients)

@@ -36,6 +36,17 @@ def test_the_whole_fleet_in_the_play_is_accepted():
     assert clients['A']['settings']['client_id'] == 'A'
 
 
+@pytest.mark.parametrize('written', ['A ', ' A', 'A\n'])
+def test_a_client_id_with_surrounding_whitespace_is_the_same_client(written):
+    """A careless "A " on h1 made a client of its own: rotating "A" without h1 retired the key h1 still used."""
+    inventory = {'h1': written, 'h2': 'A', 'h3': 'B'}
+    clients = fleet(inventory, ['h1', 'h2', 'h3'])
+    assert list(clients) == ['A', 'B'] and clients['A']['hosts'] == ['h1', 'h2'] and clients['A']['errors'] == []
+    # and with h1 left out of the play, client A is refused for it, as for any host outside the play
+    clients = fleet(inventory, ['h2', 'h3'])
+    assert clients['A']['outside'] == ['h1'] and 'Host h1 uses client A' in clients['A']['errors'][0]
+
+
 def test_limit_or_pattern_refuses_the_client_naming_the_missing_hosts():
     clients = fleet(INVENTORY, ['h1', 'h3'])
     assert clients['A']['outside'] == ['h2']
