@@ -71,7 +71,7 @@ options:
   kid:
     description:
       - Key ID put in the header of the client assertion. When not given, no kid is sent and Auth0 tries the
-        enabled credentials.
+        enabled credentials. Only with O(client_id).
     type: str
   client_secret:
     description:
@@ -100,8 +100,8 @@ options:
     version_added: 2.0.0
   attempts:
     description:
-      - Token requests in all while no answer proves anything, 2, 4, 8 ... seconds apart (14 seconds of waiting
-        with the default 4).
+      - Token requests in all while no answer proves anything, 2, 4, 8 ... seconds apart, 30 seconds at the most
+        (14 seconds of waiting with the default 4).
       - V(1) makes one request and fails at once when it is refused, for example to check that a retired key no
         longer works (without waiting for a refusal to turn into a token).
       - Connection failures and server errors are retried within each request, by O(retries).
@@ -213,8 +213,10 @@ from ansible_collections.keyops.auth0.plugins.module_utils import _credentials, 
 from ansible_collections.keyops.auth0.plugins.module_utils._client import Auth0Error
 from ansible_collections.keyops.auth0.plugins.module_utils._module import Auth0Module
 
-#: The first wait between token requests when an answer proves nothing (doubled each time; attempts: the option).
+#: The first wait between token requests when an answer proves nothing (doubled each time, up to MAX_DELAY;
+#: attempts: the option).
 DELAY = 2.0
+MAX_DELAY = 30.0
 
 
 def obtain(module, who, private_key, audience):
@@ -227,7 +229,7 @@ def obtain(module, who, private_key, audience):
     attempts = p['attempts']
     for attempt in range(attempts):
         if attempt:
-            sleep(DELAY * 2 ** (attempt - 1))
+            sleep(min(MAX_DELAY, DELAY * 2 ** (attempt - 1)))
         try:
             body = module.client.request_token(p['client_id'], client_secret=p['client_secret'],
                                                private_key=private_key, alg=p['alg'], kid=p['kid'], audience=audience)
@@ -269,6 +271,9 @@ def identity(module):
         return {'client_id': p['client_id'], 'client_secret': p['client_secret'], 'alg': p['alg'], 'kid': p['kid']}, None
     if given:
         module.fail_json(msg='%s needs client_id, the application it belongs to.' % given[0])
+    if p['kid']:
+        module.fail_json(msg='kid is for the key of client_id; without client_id the management client signs with '
+                             'auth0_client_assertion_private_key and sends no kid. Leave kid out, or give client_id.')
     if not p['auth0_client_id'] or not (p['auth0_client_secret'] or p['auth0_client_assertion_private_key']):
         module.fail_json(msg='client_id is not given, so the token is for the management client of the connection '
                              'options, and they name none: set auth0_client_id (AUTH0_CLIENT_ID) with '
@@ -298,12 +303,15 @@ def run_module(module):
     if private_key:
         try:
             _keys.load_private_key(private_key)
-            if p['kid']:
-                _keys.validate_kid(p['kid'])
-            result['kid'] = who['kid'] or _keys.kid_for_public_key(private_key)
         except ValueError as exc:
             module.fail_json(msg='%s: %s' % ('private_key_path' if p['private_key_path'] else 'private_key' if p['private_key']
                                              else 'auth0_client_assertion_private_key', exc))
+        if who['kid']:
+            try:
+                _keys.validate_kid(who['kid'])
+            except ValueError as exc:
+                module.fail_json(msg='kid: %s' % exc)
+        result['kid'] = who['kid'] or _keys.kid_for_public_key(private_key)
     audience = p['audience'] or module.client.management_audience
     body, refusal, attempts = obtain(module, who, private_key, audience)
     result.update(audience=audience, attempts=attempts, granted=body is not None)

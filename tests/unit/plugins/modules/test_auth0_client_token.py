@@ -76,10 +76,17 @@ def test_without_client_id_a_management_private_key_signs(api, run_module, keys)
     ({'auth0_client_secret': None}, 'client_id is not given, so the token is for the management client'),
     ({'client_secret': 'x'}, 'client_secret needs client_id, the application it belongs to.'),
     ({'client_id': CLIENT}, 'client_id %s is given without its credentials' % CLIENT),
-], ids=['no-management-client', 'no-management-secret', 'secret-without-client', 'client-without-credentials'])
+    ({'kid': 'custom_kid_1'}, 'kid is for the key of client_id; without client_id the management client'),
+], ids=['no-management-client', 'no-management-secret', 'secret-without-client', 'client-without-credentials',
+        'kid-without-client'])
 def test_who_the_token_is_for_is_checked_before_any_request(api, run_module, args, message):
     result = run_module(module, args)
     assert result['failed'] and message in result['msg'] and api.requests == []
+
+
+def test_a_bad_kid_is_named_as_the_kid_not_the_key(api, run_module, keys):
+    result = run_module(module, {'client_id': CLIENT, 'private_key': keys['one']['private'], 'kid': 'short'})
+    assert result['failed'] and result['msg'].startswith('kid: ') and api.requests == []
 
 
 def test_given_kid_is_sent(api, run_module, keys):
@@ -113,7 +120,7 @@ def test_refused_exchange(api, run_module, keys):
     api.done()
 
 
-@pytest.mark.parametrize('attempts, sleeps', [(1, []), (2, [2.0]), (5, [2.0, 4.0, 8.0, 16.0])])
+@pytest.mark.parametrize('attempts, sleeps', [(1, []), (2, [2.0]), (5, [2.0, 4.0, 8.0, 16.0]), (7, [2.0, 4.0, 8.0, 16.0, 30.0, 30.0])])
 def test_attempts_sets_how_many_token_requests_a_refused_key_gets(api, run_module, keys, attempts, sleeps):
     """attempts: 1 checks that a key is refused without waiting 14 s for nothing."""
     for dummy in range(attempts):
