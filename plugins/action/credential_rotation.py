@@ -33,7 +33,7 @@ from ansible.utils.vars import load_extra_vars
 
 from ansible_collections.keyops.auth0.plugins.module_utils import _engine, _fleet, _keys, _marker, _plan
 from ansible_collections.keyops.auth0.plugins.module_utils._client import Auth0Client, Auth0Error
-from ansible_collections.keyops.auth0.plugins.module_utils._credentials import client_from_description, credential_uses, describe_client
+from ansible_collections.keyops.auth0.plugins.module_utils._credentials import client_from_description, credential_uses, describe_client, parse_datetime
 from ansible_collections.keyops.auth0.plugins.module_utils._module import auth0_argument_spec
 
 display = Display()
@@ -257,7 +257,7 @@ class ActionModule(ActionBase):
         clients = _fleet.group(inventory, inventory_clients, play_all, play_alive, reads, unreadable)
         now = datetime.datetime.now(datetime.timezone.utc)
         if self._args['now']:
-            now = _plan.parse_datetime(self._args['now'])
+            now = parse_datetime(self._args['now'])
         auth0 = None
         # This run's marker (module_utils/_marker.py): written on each client it will change, before any change.
         self._run = {'id': uuid.uuid4().hex[:16], 'host': socket.gethostname(), 'pid': os.getppid(),

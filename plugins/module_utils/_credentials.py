@@ -102,6 +102,55 @@ def days_until(expires_at, now=None):
     return int(math.floor((when - now).total_seconds() / 86400.0))
 
 
+#: The status of a credential in an expiry report, most urgent first (see credential_status).
+STATUSES = ('expired', 'due', 'unused', 'ok')
+
+
+def due_reasons(credential, rotate_before_days, max_age_days, now):
+    """Why a credential is due for rotation under the credential_rotation role's rules, as phrases (empty: not due).
+
+    Due when it expires within ``rotate_before_days`` days (its ``days_until_expiry`` when the dict carries it,
+    else counted from ``expires_at`` at ``now``), or when ``max_age_days`` is above 0 and it is at least that many
+    days old (from ``created_at``). The rotation engine's plan and the expiry report both decide with this function,
+    so what the report calls due is what the role rotates.
+    """
+    reasons = []
+    days = credential.get('days_until_expiry') if 'days_until_expiry' in credential else days_until(credential.get('expires_at'), now=now)
+    if days is not None and days <= rotate_before_days:
+        reasons.append('expires in %s days (rotate_before_days %d)' % (days, rotate_before_days))
+    age = age_days(credential.get('created_at'), now)
+    if max_age_days > 0 and age is not None and age >= max_age_days:
+        reasons.append('is %d days old (max_age_days %d)' % (int(age), max_age_days))
+    return reasons
+
+
+def age_days(value, now):
+    """Days (fractional) from ``value`` (an ISO 8601 date-time) to ``now``, or None when it is no date."""
+    try:
+        return (now - parse_datetime(value)).total_seconds() / 86400.0
+    except (TypeError, ValueError):
+        return None
+
+
+def credential_status(credential, rotate_before_days, max_age_days, now):
+    """(status, reason) of one credential as auth0_client_credential_info describes it, at ``now``.
+
+    ``expired``: its expires_at is past (Auth0 no longer accepts it). ``unused``: no field of its client lists it
+    (``in_use`` false: enabled for no authentication method and not a JAR key); it can be deleted. ``due``: the
+    role would rotate it (due_reasons). ``ok``: none of these. The first that holds, in that order.
+    """
+    expires = credential.get('expires_at')
+    days = days_until(expires, now=now)
+    if days is not None and parse_datetime(expires) <= now:
+        return 'expired', 'expired on %s' % format_datetime(parse_datetime(expires))[:10]
+    if not credential.get('in_use', credential.get('enabled')):
+        return 'unused', 'enabled for no authentication method and not used for signed requests'
+    reasons = due_reasons(dict(credential, days_until_expiry=days), rotate_before_days, max_age_days, now)
+    if reasons:
+        return 'due', '; '.join(reasons)
+    return 'ok', 'expires in %d days' % days if days is not None else 'never expires'
+
+
 def reference_view(credential):
     """How lists of enabled credentials are returned: id, kid and name."""
     return {'id': credential.get('id'), 'kid': credential.get('kid'), 'name': credential.get('name')}

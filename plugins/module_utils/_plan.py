@@ -11,7 +11,7 @@ in the controller's worker process.
 
 from __future__ import annotations
 
-from ansible_collections.keyops.auth0.plugins.module_utils._credentials import CREDENTIAL_METHODS, parse_datetime
+from ansible_collections.keyops.auth0.plugins.module_utils._credentials import CREDENTIAL_METHODS, due_reasons
 
 METHOD = 'private_key_jwt'
 OTHER_METHODS = tuple(m for m in CREDENTIAL_METHODS if m != METHOD)
@@ -62,13 +62,6 @@ def find_spread(hosts, by_kid, enabled_kids, prefix):
     return max(candidates, key=lambda c: c.get('created_at') or '').get('kid')
 
 
-def age_days(value, now):
-    try:
-        return (now - parse_datetime(value)).total_seconds() / 86400.0
-    except (TypeError, ValueError):
-        return None
-
-
 def triggers(params, hosts, current, enabled_kids, now):
     reasons = []
     if params['force']:
@@ -81,13 +74,8 @@ def triggers(params, hosts, current, enabled_kids, now):
     if len(set(h['live'] for h in hosts)) > 1:
         reasons.append('the hosts hold different keys')
     for credential in current:
-        days = credential.get('days_until_expiry')
-        if days is not None and days <= params['rotate_before_days']:
-            reasons.append('the credential %s expires in %s days (rotate_before_days %d)'
-                           % (credential['id'], days, params['rotate_before_days']))
-        age = age_days(credential.get('created_at'), now)
-        if params['max_age_days'] > 0 and age is not None and age >= params['max_age_days']:
-            reasons.append('the credential %s is %d days old (max_age_days %d)' % (credential['id'], int(age), params['max_age_days']))
+        for reason in due_reasons(credential, params['rotate_before_days'], params['max_age_days'], now):
+            reasons.append('the credential %s %s' % (credential['id'], reason))
     return reasons
 
 

@@ -8,8 +8,9 @@ from __future__ import annotations
 import pytest
 
 from ansible_collections.keyops.auth0.plugins.module_utils import _plan
+from ansible_collections.keyops.auth0.plugins.module_utils._credentials import parse_datetime
 
-NOW = _plan.parse_datetime('2026-06-01T00:00:00Z')
+NOW = parse_datetime('2026-06-01T00:00:00Z')
 #: The settings the engine passes when a host's variables leave them at the role's defaults.
 DEFAULTS = dict(credential_name=None, force=False, rotate_before_days=30, max_age_days=0, name_prefix='keyops-rotation',
                 allow_secret_switch=False, keep_backups=-1, retire=True)
