@@ -1,0 +1,162 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, keyops.auth0 contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""The expiry report: one row per credential with its status, and the same rows as JSON, CSV, Markdown and a
+console table.
+
+PRIVATE to the keyops.auth0 collection: names and behaviour may change without notice.
+Pure: no call, no file. The auth0_credential_report action plugin reads the clients and writes the files.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+
+from ansible_collections.keyops.auth0.plugins.module_utils._credentials import STATUSES, age_days, credential_status, days_until
+
+#: Version of the layout of the JSON file and of the set_stats data; raised on any change that is not an addition.
+SCHEMA_VERSION = 1
+#: The columns of a row, in the order of the CSV file and of the JSON rows.
+COLUMNS = ('client_id', 'client_name', 'credential_id', 'name', 'kid', 'credential_type', 'enabled_for', 'created_at',
+           'expires_at', 'days_left', 'age_days', 'status', 'reason')
+FORMATS = ('json', 'csv', 'md')
+#: Characters that make a spreadsheet read a cell as a formula (CSV injection): a name that starts with one gets a
+#: leading ' in the CSV file. Only the names, which tenant admins type; ids, kids and dates are left as Auth0 gives them.
+_FORMULA = ('=', '+', '-', '@', '\t', '\r')
+_FREE_TEXT = ('client_name', 'name')
+
+
+def rows(clients, rotate_before_days, max_age_days, now):
+    """The rows of the report, most urgent first: expired, due, unused, ok; then the fewest days left, the client's
+    name and the credential id. ``clients`` as auth0_client_credential_info returns them."""
+    out = []
+    for client in clients:
+        for credential in client.get('credentials') or []:
+            status, reason = credential_status(credential, rotate_before_days, max_age_days, now)
+            age = age_days(credential.get('created_at'), now)
+            out.append({
+                'client_id': client.get('client_id'),
+                'client_name': client.get('name') or '',
+                'credential_id': credential.get('id'),
+                'name': credential.get('name') or '',
+                'kid': credential.get('kid') or credential.get('thumbprint_sha256') or '',
+                'credential_type': credential.get('credential_type') or '',
+                'enabled_for': list(credential.get('used_by') or ([credential['method']] if credential.get('method') else [])),
+                'created_at': credential.get('created_at') or '',
+                'expires_at': credential.get('expires_at') or '',
+                'days_left': days_until(credential.get('expires_at'), now=now),
+                'age_days': int(age) if age is not None else None,
+                'status': status,
+                'reason': reason,
+            })
+    far = float('inf')
+    out.sort(key=lambda r: (STATUSES.index(r['status']), far if r['days_left'] is None else r['days_left'],
+                            r['client_name'], r['client_id'] or '', r['credential_id'] or ''))
+    return out
+
+
+def counts(report_rows):
+    """{status: how many rows have it}, every status present."""
+    out = dict((status, 0) for status in STATUSES)
+    for row in report_rows:
+        out[row['status']] += 1
+    return out
+
+
+def document(report_rows, clients, policy, generated_at, tenant):
+    """The JSON document: schema version, when, which tenant and rules, the counts and every row."""
+    return {
+        'schema_version': SCHEMA_VERSION,
+        'generated_at': generated_at,
+        'tenant': tenant,
+        'policy': dict(policy),
+        'clients': len(clients),
+        'clients_without_credentials': sorted(c.get('client_id') for c in clients if not c.get('credentials')),
+        'counts': counts(report_rows),
+        'credentials': report_rows,
+    }
+
+
+def to_json(doc):
+    return json.dumps(doc, indent=2, sort_keys=False) + '\n'
+
+
+def _cell(column, value):
+    if value is None:
+        return ''
+    if isinstance(value, list):
+        return ' '.join(value)
+    if column in _FREE_TEXT and isinstance(value, str) and value.startswith(_FORMULA):
+        return "'" + value
+    return value
+
+
+def to_csv(report_rows):
+    """CSV with a header of COLUMNS; ``enabled_for`` space-separated; a text cell that a spreadsheet would run as a
+    formula (a name starting with = + - @) is prefixed with a single quote."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator='\n')
+    writer.writerow(COLUMNS)
+    for row in report_rows:
+        writer.writerow([_cell(c, row[c]) for c in COLUMNS])
+    return buffer.getvalue()
+
+
+TABLE = (('STATUS', 'status'), ('CLIENT', 'client'), ('CREDENTIAL', 'credential'), ('KID', 'kid'),
+         ('ENABLED FOR', 'enabled_for'), ('EXPIRES', 'expires'), ('DAYS LEFT', 'days_left'), ('REASON', 'reason'))
+
+
+def _table_values(row):
+    client = '%s (%s)' % (row['client_name'], row['client_id']) if row['client_name'] else row['client_id']
+    credential = '%s %s' % (row['credential_id'], row['name']) if row['name'] else row['credential_id']
+    return {'status': row['status'], 'client': client, 'credential': credential, 'kid': row['kid'] or '-',
+            'enabled_for': ', '.join(row['enabled_for']) or '-', 'expires': (row['expires_at'] or 'never')[:10],
+            'days_left': '-' if row['days_left'] is None else str(row['days_left']), 'reason': row['reason']}
+
+
+def table(report_rows):
+    """The console table as lines: every column as wide as its longest value (nothing cut), the last one free."""
+    values = [_table_values(r) for r in report_rows]
+    widths = [max([len(title)] + [len(str(v[key])) for v in values]) for title, key in TABLE]
+
+    def line(cells):
+        return '  '.join(c.ljust(w) if i < len(cells) - 1 else c for i, (c, w) in enumerate(zip(cells, widths))).rstrip()
+    return [line([t for t, dummy in TABLE])] + [line([v[key] for dummy, key in TABLE]) for v in values]
+
+
+def _md(value):
+    return str(value).replace('\\', '\\\\').replace('|', '\\|').replace('\n', ' ')
+
+
+def to_markdown(report_rows, doc):
+    """A Markdown table (GitHub flavour) of the rows, under a line with the date, the tenant and the counts."""
+    found = ', '.join('%d %s' % (n, s) for s, n in doc['counts'].items())
+    lines = ['# Auth0 credentials of %s' % _md(doc['tenant'] or 'the tenant'), '',
+             'Generated %s; rotate_before_days %d, max_age_days %d. %s.' % (
+                 doc['generated_at'], doc['policy']['rotate_before_days'], doc['policy']['max_age_days'], found), '',
+             '| ' + ' | '.join(t.title() if t != 'KID' else 'Kid' for t, dummy in TABLE) + ' |',
+             '|' + '---|' * len(TABLE)]
+    for row in report_rows:
+        values = _table_values(row)
+        lines.append('| ' + ' | '.join(_md(values[key]) for dummy, key in TABLE) + ' |')
+    return '\n'.join(lines) + '\n'
+
+
+def render(fmt, report_rows, doc):
+    """The text of the file of one format."""
+    if fmt == 'json':
+        return to_json(doc)
+    if fmt == 'csv':
+        return to_csv(report_rows)
+    if fmt == 'md':
+        return to_markdown(report_rows, doc)
+    raise ValueError('unknown report format %r' % fmt)
+
+
+def attention(report_rows):
+    """What the set_stats data lists: every row that is not ok, with the fields an alert needs."""
+    keys = ('client_id', 'client_name', 'credential_id', 'kid', 'status', 'reason', 'expires_at', 'days_left')
+    return [dict((k, r[k]) for k in keys) for r in report_rows if r['status'] != 'ok']
