@@ -100,8 +100,8 @@ notes:
   - Dates are counted in UTC from the controller's clock.
 seealso:
   - module: keyops.auth0.auth0_client_credential_info
-  - role: keyops.auth0.credential_rotation
-    description: The role whose rules decide what is due.
+  - ref: ansible_collections.keyops.auth0.docsite.guide_report
+    description: Reporting credential expiry, the guide (statuses, files, AWX).
 '''
 
 EXAMPLES = r'''
