@@ -65,24 +65,28 @@ def check_args(args):
     if args['max_age_days'] < 0:
         raise AnsibleActionFail('max_age_days must be 0 (no age limit) or more.')
     basename = args['basename']
-    if not basename or basename != os.path.basename(basename) or basename.startswith('.'):
+    if not basename or basename != os.path.basename(basename) or basename.startswith('.') or '\x00' in basename:
         raise AnsibleActionFail('basename must be a plain file name without a folder (the files are BASENAME.json, '
                                 '.csv, .md in dest), not %r.' % basename)
-    if not args['auth0_domain']:
-        raise AnsibleActionFail('auth0_domain is not set: set the AUTH0_DOMAIN environment variable, or auth0_domain in '
-                                'module_defaults for the group keyops.auth0.auth0.')
+    if args['dest'] and '\x00' in args['dest']:
+        raise AnsibleActionFail('dest must be a folder path without NUL characters.')
     return formats
+
+
+def same_content(path, text):
+    """Whether the file at ``path`` holds exactly ``text`` (read without newline translation, as it is written)."""
+    try:
+        with open(path, encoding='utf-8', newline='') as handle:
+            return handle.read() == text
+    except (OSError, UnicodeDecodeError):
+        return False
 
 
 def write_file(path, text):
     """Write ``text`` to ``path`` atomically (a temporary file in the same folder, then a rename), with the mode the
-    umask gives a new file; return whether the content changed."""
-    try:
-        with open(path, encoding='utf-8') as handle:
-            if handle.read() == text:
-                return False
-    except (OSError, UnicodeDecodeError):
-        pass
+    umask gives a new file, unless it holds ``text`` already; return whether the content changed."""
+    if same_content(path, text):
+        return False
     folder = os.path.dirname(path)
     handle, temp = tempfile.mkstemp(dir=folder, prefix='.' + os.path.basename(path) + '.')
     try:
@@ -110,6 +114,9 @@ class ActionModule(ActionBase):
         connection = dict((k, v) for k, v in self._task.args.items() if k in auth0_argument_spec())
         if args['client_id']:
             connection['client_id'] = args['client_id']
+        dest = os.path.abspath(args['dest']) if args['dest'] else None
+        if dest and os.path.exists(dest) and not os.path.isdir(dest):
+            raise AnsibleActionFail('dest: %s is not a folder; give the folder to write the report files into.' % dest)
         info = self._execute_module(module_name=INFO_MODULE, module_args=connection, task_vars=task_vars)
         if info.get('failed'):
             result.update(failed=True, msg=info.get('msg') or 'auth0_client_credential_info failed.',
@@ -119,11 +126,14 @@ class ActionModule(ActionBase):
         now = datetime.datetime.now(datetime.timezone.utc)
         policy = {'rotate_before_days': args['rotate_before_days'], 'max_age_days': args['max_age_days']}
         rows = _report.rows(clients, args['rotate_before_days'], args['max_age_days'], now)
-        doc = _report.document(rows, clients, policy, format_datetime(now), args['auth0_domain'])
+        # the domain the module read, which the task's environment may have set, not the controller's AUTH0_DOMAIN
+        doc = _report.document(rows, clients, policy, format_datetime(now), info.get('auth0_domain') or args['auth0_domain'])
 
         files, changed = [], False
+        if dest and not formats:
+            result.setdefault('warnings', []).append('dest is set but formats is empty, so no file is written: give '
+                                                     'formats (the report playbook: -e report_format=json,csv,md).')
         if formats:
-            dest = args['dest']
             if not self._task.check_mode:
                 try:
                     os.makedirs(dest, exist_ok=True)
@@ -132,11 +142,12 @@ class ActionModule(ActionBase):
             for fmt in formats:
                 path = os.path.join(dest, '%s.%s' % (args['basename'], fmt))
                 files.append(path)
+                text = _report.render(fmt, rows, doc)
                 if self._task.check_mode:
-                    changed = True
+                    changed = changed or not same_content(path, text)
                     continue
                 try:
-                    changed = write_file(path, _report.render(fmt, rows, doc)) or changed
+                    changed = write_file(path, text) or changed
                 except OSError as error:
                     raise AnsibleActionFail('dest: cannot write %s: %s' % (path, error.strerror or error)) from None
 
@@ -144,10 +155,12 @@ class ActionModule(ActionBase):
             found = ', '.join('%d %s' % (n, s) for s, n in doc['counts'].items())
             lines = _report.table(rows) if rows else ['(no credential)']
             where = ('; %s %s' % ('would write' if self._task.check_mode else 'written to', ', '.join(files))) if files else ''
+            lines.extend(_report.without_credentials(clients))
             display.display('\n'.join(['auth0_credential_report: %d clients, %s%s.' % (len(clients), found, where)] + lines))
 
         result.update(changed=changed, schema_version=_report.SCHEMA_VERSION, generated_at=doc['generated_at'],
                       policy=policy, clients=doc['clients'], counts=doc['counts'], credentials=rows,
                       attention=_report.attention(rows), files=files,
+                      expiring=_report.expiring(rows, args['rotate_before_days']),
                       clients_without_credentials=doc['clients_without_credentials'])
         return result

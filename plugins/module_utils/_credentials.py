@@ -137,7 +137,7 @@ def credential_status(credential, rotate_before_days, max_age_days, now):
 
     ``expired``: its expires_at is past (Auth0 no longer accepts it). ``unused``: no field of its client lists it
     (``in_use`` false: enabled for no authentication method and not a JAR key); it can be deleted. ``due``: the
-    role would rotate it (due_reasons). ``ok``: none of these. The first that holds, in that order.
+    role's rules call it due (due_reasons). ``ok``: none of these. The first that holds, in that order.
     """
     expires = credential.get('expires_at')
     days = days_until(expires, now=now)
@@ -148,7 +148,9 @@ def credential_status(credential, rotate_before_days, max_age_days, now):
     reasons = due_reasons(dict(credential, days_until_expiry=days), rotate_before_days, max_age_days, now)
     if reasons:
         return 'due', '; '.join(reasons)
-    return 'ok', 'expires in %d days' % days if days is not None else 'never expires'
+    if days is not None:
+        return 'ok', 'expires in %d days' % days
+    return 'ok', 'never expires' if not expires else 'expires_at %r is no date-time; check the credential' % (expires,)
 
 
 def reference_view(credential):

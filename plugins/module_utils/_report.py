@@ -14,6 +14,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import unicodedata
 
 from ansible_collections.keyops.auth0.plugins.module_utils._credentials import STATUSES, age_days, credential_status, days_until
 
@@ -23,6 +24,8 @@ SCHEMA_VERSION = 1
 COLUMNS = ('client_id', 'client_name', 'credential_id', 'name', 'kid', 'credential_type', 'enabled_for', 'created_at',
            'expires_at', 'days_left', 'age_days', 'status', 'reason')
 FORMATS = ('json', 'csv', 'md')
+#: The authentication method whose keys the credential_rotation role rotates.
+ROLE_METHOD = 'private_key_jwt'
 #: Characters that make a spreadsheet read a cell as a formula (CSV injection): a name that starts with one gets a
 #: leading ' in the CSV file. Only the names, which tenant admins type; ids, kids and dates are left as Auth0 gives them.
 _FORMULA = ('=', '+', '-', '@', '\t', '\r')
@@ -36,6 +39,9 @@ def rows(clients, rotate_before_days, max_age_days, now):
     for client in clients:
         for credential in client.get('credentials') or []:
             status, reason = credential_status(credential, rotate_before_days, max_age_days, now)
+            used_by = list(credential.get('used_by') or ([credential['method']] if credential.get('method') else []))
+            if status == 'due' and ROLE_METHOD not in used_by:
+                reason += '; not a %s key: the credential_rotation role does not rotate it, rotate it by hand' % ROLE_METHOD
             age = age_days(credential.get('created_at'), now)
             out.append({
                 'client_id': client.get('client_id'),
@@ -44,7 +50,7 @@ def rows(clients, rotate_before_days, max_age_days, now):
                 'name': credential.get('name') or '',
                 'kid': credential.get('kid') or credential.get('thumbprint_sha256') or '',
                 'credential_type': credential.get('credential_type') or '',
-                'enabled_for': list(credential.get('used_by') or ([credential['method']] if credential.get('method') else [])),
+                'enabled_for': used_by,
                 'created_at': credential.get('created_at') or '',
                 'expires_at': credential.get('expires_at') or '',
                 'days_left': days_until(credential.get('expires_at'), now=now),
@@ -74,7 +80,7 @@ def document(report_rows, clients, policy, generated_at, tenant):
         'tenant': tenant,
         'policy': dict(policy),
         'clients': len(clients),
-        'clients_without_credentials': sorted(c.get('client_id') for c in clients if not c.get('credentials')),
+        'clients_without_credentials': sorted(c.get('client_id') or '' for c in clients if not c.get('credentials')),
         'counts': counts(report_rows),
         'credentials': report_rows,
     }
@@ -109,26 +115,54 @@ TABLE = (('STATUS', 'status'), ('CLIENT', 'client'), ('CREDENTIAL', 'credential'
          ('ENABLED FOR', 'enabled_for'), ('EXPIRES', 'expires'), ('DAYS LEFT', 'days_left'), ('REASON', 'reason'))
 
 
+def printable(text):
+    """``text`` safe to print: control characters (escape sequences, carriage returns, new lines) as \\xNN, so that a
+    name can neither rewrite the terminal line nor split a row."""
+    return ''.join(c if unicodedata.category(c)[0] != 'C' or c == ' ' else '\\x%02x' % ord(c) if ord(c) < 256
+                   else '\\u%04x' % ord(c) for c in str(text))
+
+
+def width(text):
+    """The columns ``text`` takes in a terminal: wide (East Asian) characters take two, combining ones none."""
+    return sum(0 if unicodedata.combining(c) else 2 if unicodedata.east_asian_width(c) in ('W', 'F') else 1 for c in text)
+
+
+def _pad(text, columns):
+    return text + ' ' * max(0, columns - width(text))
+
+
 def _table_values(row):
     client = '%s (%s)' % (row['client_name'], row['client_id']) if row['client_name'] else row['client_id']
     credential = '%s %s' % (row['credential_id'], row['name']) if row['name'] else row['credential_id']
-    return {'status': row['status'], 'client': client, 'credential': credential, 'kid': row['kid'] or '-',
-            'enabled_for': ', '.join(row['enabled_for']) or '-', 'expires': (row['expires_at'] or 'never')[:10],
-            'days_left': '-' if row['days_left'] is None else str(row['days_left']), 'reason': row['reason']}
+    values = {'status': row['status'], 'client': client, 'credential': credential, 'kid': row['kid'] or '-',
+              'enabled_for': ', '.join(row['enabled_for']) or '-', 'expires': (row['expires_at'] or 'never')[:10],
+              'days_left': '-' if row['days_left'] is None else str(row['days_left']), 'reason': row['reason']}
+    return dict((k, printable(v)) for k, v in values.items())
 
 
 def table(report_rows):
     """The console table as lines: every column as wide as its longest value (nothing cut), the last one free."""
     values = [_table_values(r) for r in report_rows]
-    widths = [max([len(title)] + [len(str(v[key])) for v in values]) for title, key in TABLE]
+    widths = [max([len(title)] + [width(v[key]) for v in values]) for title, key in TABLE]
 
     def line(cells):
-        return '  '.join(c.ljust(w) if i < len(cells) - 1 else c for i, (c, w) in enumerate(zip(cells, widths))).rstrip()
+        return '  '.join(_pad(c, w) if i < len(cells) - 1 else c for i, (c, w) in enumerate(zip(cells, widths))).rstrip()
     return [line([t for t, dummy in TABLE])] + [line([v[key] for dummy, key in TABLE]) for v in values]
 
 
+def without_credentials(clients):
+    """The console's line of the clients that have no credential (none when every client has one)."""
+    names = ['%s (%s)' % (printable(c.get('name')), c.get('client_id')) if c.get('name') else str(c.get('client_id'))
+             for c in clients if not c.get('credentials')]
+    return ['%d client(s) without a credential: %s' % (len(names), ', '.join(sorted(names)))] if names else []
+
+
 def _md(value):
-    return str(value).replace('\\', '\\\\').replace('|', '\\|').replace('\n', ' ')
+    """A table cell: printable (see printable), with the characters Markdown would act on escaped."""
+    text = printable(value)
+    for char in '\\`*_[]<>|':
+        text = text.replace(char, '\\' + char) if char != '\\' else text.replace('\\', '\\\\')
+    return text
 
 
 def to_markdown(report_rows, doc):
@@ -154,6 +188,13 @@ def render(fmt, report_rows, doc):
     if fmt == 'md':
         return to_markdown(report_rows, doc)
     raise ValueError('unknown report format %r' % fmt)
+
+
+def expiring(report_rows, rotate_before_days):
+    """The ids of the credentials enabled for an authentication method (not only a JAR key) that expire within
+    ``rotate_before_days`` days or have expired: the ``expiring`` list of the 1.0.0 report."""
+    return [r['credential_id'] for r in report_rows if r['days_left'] is not None and r['days_left'] <= rotate_before_days
+            and [m for m in r['enabled_for'] if m != 'signed_request_object']]
 
 
 def attention(report_rows):

@@ -62,6 +62,12 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+auth0_domain:
+  description: The Auth0 domain that was read (O(auth0_domain), or C(AUTH0_DOMAIN) where the module ran).
+  returned: always
+  type: str
+  sample: acme.eu.auth0.com
+  version_added: 2.0.0
 clients:
   description: The applications, each with its credentials.
   returned: always
@@ -174,7 +180,7 @@ def run_module(module):
         # without the global client; a client of any app_type may lack any field but its client_id
         clients = [c for c in api.list_clients(fields=creds.CLIENT_FIELDS) if c.get('client_id')]
     result = [creds.describe_client(c, api.list_credentials(c['client_id'])) for c in clients]
-    module.exit_json(changed=False, clients=result)
+    module.exit_json(changed=False, clients=result, auth0_domain=module.params['auth0_domain'])
 
 
 def main():

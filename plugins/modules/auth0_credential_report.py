@@ -16,11 +16,14 @@ description:
     them, on request, to JSON, CSV and Markdown files on the controller.
   - 'The status of a credential is the first of these that holds: V(expired), its C(expires_at) is past;
     V(unused), no field of its application lists it (not enabled for an authentication method and not a key of
-    signed requests, C(signed_request_object)): it can be deleted; V(due), the role would rotate it, as it
+    signed requests, C(signed_request_object)): it can be deleted; V(due), by the rules the role rotates by, it
     expires within O(rotate_before_days) days or, with O(max_age_days) above 0, is that many days old; V(ok).'
+  - The role rotates the C(private_key_jwt) keys of the clients its hosts use; the reason of a due credential that
+    no C(private_key_jwt) method lists (a certificate of mutual TLS, a key of signed requests only) says to rotate
+    it by hand.
   - Give O(rotate_before_days) and O(max_age_days) the values the role uses
     (C(credential_rotation_rotate_before_days), C(credential_rotation_max_age_days)), so that what the report calls
-    due is what the next rotation run rotates; the C(keyops.auth0.report) playbook does that.
+    due is what the next rotation run rotates for clients it handles; the C(keyops.auth0.report) playbook does that.
   - Reads Auth0 through the M(keyops.auth0.auth0_client_credential_info) module, where the task runs; writes the
     files and prints the table on the controller (an action plugin). Changes nothing in Auth0.
   - The report holds no secret (ids, names, kids and dates are not secret).
@@ -47,7 +50,9 @@ attributes:
   platform:
     platforms: posix
   idempotent:
-    description: A file is rewritten only when its content changes; the JSON file carries the time of the report.
+    description:
+      - A file is rewritten only when its content changes; the JSON and Markdown files carry the time of the report,
+        so they change on every run, the CSV file only when a row does.
     support: partial
 options:
   client_id:
@@ -76,13 +81,16 @@ options:
       - V(csv) has a header line and one line per credential with the columns C(client_id), C(client_name),
         C(credential_id), C(name), C(kid), C(credential_type), C(enabled_for) (separated by spaces), C(created_at),
         C(expires_at), C(days_left), C(age_days), C(status) and C(reason); a name that a spreadsheet would read as a
-        formula (starting with C(=), C(+), C(-) or C(@)) is written with a leading single quote.
+        formula (starting with C(=), C(+), C(-) or C(@)) is written with a leading single quote. Ids and kids are
+        written as Auth0 gives them; a kid may start with C(-), so import that column as text into a spreadsheet.
     type: list
     elements: str
     default: []
   dest:
     description:
-      - The folder on the controller to write the files into, made when missing; required with O(formats).
+      - The folder on the controller to write the files into, made when missing; required with O(formats). A
+        relative path is taken from the controller's working directory. Given without O(formats), nothing is written
+        and a warning says so.
       - The files are C(BASENAME.json), C(BASENAME.csv) and C(BASENAME.md) (O(basename)), each replaced atomically.
     type: path
   basename:
@@ -98,6 +106,7 @@ options:
     default: true
 notes:
   - Dates are counted in UTC from the controller's clock.
+  - Control characters in names are printed as C(\\xNN) in the table and the Markdown file.
 seealso:
   - module: keyops.auth0.auth0_client_credential_info
   - ref: ansible_collections.keyops.auth0.docsite.guide_report
@@ -209,6 +218,13 @@ attention:
   returned: always
   type: list
   elements: dict
+expiring:
+  description:
+    - The ids of the credentials enabled for an authentication method that expire within O(rotate_before_days) days or
+      have expired (the C(expiring) list of the report playbook of 1.0.0).
+  returned: always
+  type: list
+  elements: str
 files:
   description: The files written (in check mode, that would be written), one per format.
   returned: always

@@ -4,7 +4,7 @@
 # 2. in check mode nothing is written;
 # 3. report_fail_on_due fails the play, naming the expired and the due credential, after writing the files;
 #    it passes for a client whose credentials are all ok;
-# 4. an unknown format is refused before Auth0 is asked anything, naming the option.
+# 4. an unknown format, a number that is none and a flag that is none are refused, naming the option.
 # Every run is made at -vvvv, and no secret may reach the output.
 set -eu -o pipefail
 config=../../integration_config.yml
@@ -55,4 +55,11 @@ run bad-format 2 keyops.auth0.report -e report_format=json,xml -e "report_dir=$w
 grep -q "formats: 'xml' is not a report format; use one or more of json, csv, md" "$out/report-bad-format.log" \
     || { echo "the unknown format is not named"; exit 1; }
 [ ! -e "$work/bad" ] || { echo "a refused report wrote $work/bad"; exit 1; }
+# a typo in a number is refused, not read as 0 (which would hide due credentials from report_fail_on_due)
+run bad-days 2 keyops.auth0.report -e report_rotate_before_days=thirty -e report_fail_on_due=true
+grep -q "rotate_before_days" "$out/report-bad-days.log" && grep -q "thirty" "$out/report-bad-days.log" \
+    || { echo "the bad number is not named"; exit 1; }
+run bad-flag 2 keyops.auth0.report -e report_fail_on_due=treu
+grep -q 'report_fail_on_due must be true or false, not \\"treu\\"' "$out/report-bad-flag.log" \
+    || { echo "the bad report_fail_on_due is not named"; exit 1; }
 echo "report: every check passed"

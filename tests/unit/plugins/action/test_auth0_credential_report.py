@@ -109,12 +109,10 @@ def test_no_formats_no_files_and_the_table_can_be_off(tmp_path, shown):
     ({'rotate_before_days': -1}, 'rotate_before_days must be 0 or more'),
     ({'max_age_days': -5}, 'max_age_days must be 0'),
     ({'basename': '../escape'}, 'basename must be a plain file name'),
-    ({'auth0_domain': ''}, 'auth0_domain is not set'),
+    ({'basename': 'a\x00b'}, 'basename must be a plain file name'),
+    ({'formats': 'json', 'dest': '/etc/hostname'}, 'dest: /etc/hostname is not a folder'),
 ])
-def test_bad_options_are_refused_before_auth0_is_read(args, message, monkeypatch, shown):
-    if 'auth0_domain' in args:
-        monkeypatch.delenv('AUTH0_DOMAIN')
-        args = {}
+def test_bad_options_are_refused_before_auth0_is_read(args, message, shown):
     module = action(args)
     with pytest.raises(AnsibleActionFail, match=message.replace('(', r'\(')):
         module.run(task_vars={})
@@ -133,3 +131,48 @@ def test_an_unwritable_folder_names_dest(tmp_path, shown):
     blocker.write_text('x')
     with pytest.raises(AnsibleActionFail, match='dest: cannot make the folder'):
         action({'formats': ['json'], 'dest': str(blocker / 'sub')}).run(task_vars={})
+
+
+def test_the_tenant_is_the_domain_the_module_read_not_the_controllers(tmp_path, shown, monkeypatch):
+    """The task's environment (or module_defaults) may point the module at another tenant than the controller's
+    AUTH0_DOMAIN: the report names the one it read."""
+    monkeypatch.setenv('AUTH0_DOMAIN', 'prod.eu.auth0.com')
+    info = {'changed': False, 'clients': clients(), 'auth0_domain': 'staging.eu.auth0.com'}
+    action({'formats': 'md,json', 'dest': str(tmp_path)}, info=info).run(task_vars={})
+    assert (tmp_path / 'auth0-credentials.md').read_text().startswith('# Auth0 credentials of staging.eu.auth0.com\n')
+    assert json.loads((tmp_path / 'auth0-credentials.json').read_text())['tenant'] == 'staging.eu.auth0.com'
+
+
+def test_without_auth0_domain_on_the_controller_the_module_still_runs(shown, monkeypatch):
+    monkeypatch.delenv('AUTH0_DOMAIN')
+    result = action({}, info={'changed': False, 'clients': clients(), 'auth0_domain': 'set.by.environment'}).run(task_vars={})
+    assert result['counts']['ok'] == 1
+
+
+def test_check_mode_reports_no_change_when_the_files_are_current(tmp_path, shown):
+    action({'formats': 'csv', 'dest': str(tmp_path)}).run(task_vars={})
+    assert action({'formats': 'csv', 'dest': str(tmp_path)}, check_mode=True).run(task_vars={})['changed'] is False
+    assert action({'formats': 'csv,md', 'dest': str(tmp_path)}, check_mode=True).run(task_vars={})['changed'] is True
+
+
+def test_a_carriage_return_in_a_name_does_not_rewrite_the_csv_every_run(tmp_path, shown):
+    named = clients()
+    named[0]['name'] = 'cr\rname'
+    info = {'changed': False, 'clients': named}
+    assert action({'formats': 'csv', 'dest': str(tmp_path)}, info=info).run(task_vars={})['changed'] is True
+    assert action({'formats': 'csv', 'dest': str(tmp_path)}, info=info).run(task_vars={})['changed'] is False
+
+
+def test_a_relative_dest_is_made_absolute_and_dest_without_formats_warns(tmp_path, shown, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    result = action({'formats': 'json', 'dest': 'rel'}).run(task_vars={})
+    assert result['files'] == [str(tmp_path / 'rel' / 'auth0-credentials.json')]
+    warned = action({'dest': 'rel'}).run(task_vars={})
+    assert warned['files'] == [] and 'formats is empty' in warned['warnings'][0]
+
+
+def test_clients_without_credentials_are_named_under_the_table(shown):
+    info = {'changed': False, 'clients': clients() + [describe_client({'client_id': 'c-empty', 'name': 'empty'}, [])]}
+    result = action({}, info=info).run(task_vars={})
+    assert shown[0].splitlines()[-1] == '1 client(s) without a credential: empty (c-empty)'
+    assert result['expiring'] == []  # cred_gone expired, but no method enables it

@@ -138,3 +138,50 @@ def test_console_table_cuts_nothing_and_keeps_columns_aligned():
 def test_unknown_format():
     with pytest.raises(ValueError):
         _report.render('xml', [], {})
+
+
+def test_control_characters_cannot_rewrite_the_table_or_split_a_row():
+    clients = tenant()
+    clients[0]['name'] = '\x1b[2K\rok       innocent\nsecond line'
+    lines = _report.table(_report.rows(clients, 30, 365, NOW))
+    assert len(lines) == 1 + 6
+    assert not any('\x1b' in line or '\r' in line for line in lines)
+    assert any('\\x1b[2K\\x0dok       innocent\\x0asecond line' in line for line in lines)
+    doc = {'tenant': 't', 'generated_at': 'T', 'counts': {}, 'policy': {'rotate_before_days': 30, 'max_age_days': 0}}
+    text = _report.to_markdown(_report.rows(clients, 30, 365, NOW), doc)
+    assert '\r' not in text and len([line for line in text.splitlines() if line.startswith('|')]) == 2 + 6
+    assert '\\[2K' in text
+
+
+def test_wide_characters_keep_the_columns_aligned():
+    clients = tenant()
+    clients[0]['name'] = '日本語のアプリ'
+    lines = _report.table(_report.rows(clients, 30, 365, NOW))
+    start = _report.width(lines[0][:lines[0].index('KID')])
+    for line in lines[1:]:
+        cut = 0
+        while _report.width(line[:cut]) < start:
+            cut += 1
+        assert line[cut - 2:cut] == '  ' and line[cut] != ' ', line
+
+
+def test_a_due_key_the_role_does_not_rotate_says_so():
+    client = describe_client(
+        {'client_id': 'c-mtls', 'name': 'mtls',
+         'client_authentication_methods': {'self_signed_tls_client_auth': {'credentials': [{'id': 'cert'}]}}},
+        [cred('cert', expires='2026-06-10T00:00:00.000Z', credential_type='x509_cert')], now=NOW)
+    row = _report.rows([client], 30, 0, NOW)[0]
+    assert row['status'] == 'due'
+    assert row['reason'].endswith('not a private_key_jwt key: the credential_rotation role does not rotate it, rotate it by hand')
+
+
+def test_expiring_keeps_1_0_0s_meaning():
+    rows = _report.rows(tenant(), 30, 365, NOW)
+    jar = [r for r in rows if r['credential_id'] == 'jar'][0]
+    jar['days_left'] = 3
+    assert _report.expiring(rows, 30) == ['dead', 'soon']
+
+
+def test_an_unreadable_expiry_is_not_called_never_expires():
+    status, reason = credential_status(cred('x', expires='soon', in_use=True), 30, 0, NOW)
+    assert status == 'ok' and reason == "expires_at 'soon' is no date-time; check the credential"
