@@ -31,7 +31,7 @@ from ansible.plugins.action import ActionBase
 from ansible.utils.display import Display
 from ansible.utils.vars import load_extra_vars
 
-from ansible_collections.keyops.auth0.plugins.module_utils import _engine, _fleet, _keys, _marker, _plan
+from ansible_collections.keyops.auth0.plugins.module_utils import _engine, _fleet, _keys, _marker, _plan, _stores
 from ansible_collections.keyops.auth0.plugins.module_utils._client import Auth0Client, Auth0Error
 from ansible_collections.keyops.auth0.plugins.module_utils._credentials import client_from_description, credential_uses, describe_client, parse_datetime
 from ansible_collections.keyops.auth0.plugins.module_utils._module import auth0_argument_spec
@@ -362,6 +362,12 @@ class ActionModule(ActionBase):
                 for part in ('staged', 'key'):
                     if (files.get(part) or {}).get('kid') == plan['target_kid']:
                         plan['read_back'] = {'host': host, 'path': files[part].get('path'), 'client_id': entry['client_id']}
+                        settings = (reads[host] or {}).get('settings') or {}
+                        if (settings.get('destination') or 'file') != 'file':
+                            # read from the store by the engine itself (the role's slurp skips it): the host's
+                            # store settings, no secret (the store's credentials come from the environment)
+                            plan['read_back']['store'] = dict((n, settings.get(n)) for n in _stores.SETTINGS)
+                            plan['read_back']['store'].update(key_path=settings.get('key_path'))
                         break
                 if plan['read_back']:
                     break
@@ -492,6 +498,18 @@ class ActionModule(ActionBase):
 
     def _read_back_key(self, client_plan):
         where = client_plan.get('read_back') or {}
+        if where.get('store'):
+            settings = where['store']
+            key_path = settings.get('key_path') or ''
+            try:
+                store = _stores.open_store(settings, key_path, key_path + (settings.get('staged_suffix') or ''))
+                private = store.staged_key(client_plan['target_kid'])
+            except _stores.StoreError as error:
+                raise AnsibleActionFail(str(error)) from None
+            if not private:
+                raise AnsibleActionFail('The key %s staged by an earlier run is no longer in %s.'
+                                        % (client_plan['target_kid'], store.describe()))
+            return {'private_key': private, 'public_key': _keys.public_key_pem(private), 'kid': client_plan['target_kid']}
         content = _fleet.read_back_content(self._vars.get(READ_BACK), client_plan['client_id'])
         if not content:
             raise AnsibleActionFail('The key staged by an earlier run could not be read back from %s.' % where.get('host'))

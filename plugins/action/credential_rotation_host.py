@@ -24,7 +24,7 @@ from ansible.errors import AnsibleActionFail
 from ansible.module_utils.parsing.convert_bool import boolean
 from ansible.plugins.action import ActionBase
 
-from ansible_collections.keyops.auth0.plugins.module_utils import _engine, _fleet, _keys
+from ansible_collections.keyops.auth0.plugins.module_utils import _engine, _fleet, _keys, _stores
 from ansible_collections.keyops.auth0.plugins.module_utils._client import Auth0Client, Auth0Error
 
 PLAN = '_credential_rotation_plan'
@@ -33,13 +33,16 @@ RETIRE = '_credential_rotation_retire'
 SWITCH = '_credential_rotation_switch'
 KEY_FILE = 'keyops.auth0.credential_key_file'
 #: Settings a host passes to the plan (the client-wide ones are checked to agree across a client's hosts).
-SETTINGS = ('client_id', 'key_path', 'credential_name', 'key_mode') + _fleet.CLIENT_SETTINGS
+#: The store settings (destination vault) are host settings too: the engine opens the store for a resumed rotation.
+STORE_SETTINGS = _stores.SETTINGS
+SETTINGS = ('client_id', 'key_path', 'credential_name', 'key_mode') + _fleet.CLIENT_SETTINGS + STORE_SETTINGS
 DEFAULTS = {'staged_suffix': '.next', 'key_mode': '0600', 'metadata': True, 'metadata_path': '', 'metadata_mode': '0644',
             'keep_backups': 3, 'serial': 0, 'reload_command': '', 'health_check_command': '', 'health_check_url': '',
             'health_check_retries': 5, 'health_check_delay': 2, 'rollback_on_failure': True, 'key_owner': '',
             'key_group': '', 'alg': 'RS256', 'verify_host_token': False, 'verify_audience': '', 'allow_partial': False,
             'take_over_stale_marker': False, 'stale_marker_minutes': 120, 'replace_unusable_key': False, 'key_size': 3072,
-            'expires_in_days': 365, 'rotate_before_days': 30, 'max_age_days': 0}
+            'expires_in_days': 365, 'rotate_before_days': 30, 'max_age_days': 0, 'destination': 'file',
+            'vault_mount': 'secret', 'vault_addr': '', 'vault_namespace': '', 'vault_ca_cert': '', 'vault_approle_mount': 'approle'}
 BATCH_WAIT = 3600.0
 TYPES = dict([(n, 'bool') for n in ('force', 'allow_secret_switch', 'retire', 'allow_partial', 'verify_host_token',
                                     'metadata', 'rollback_on_failure', 'take_over_stale_marker', 'replace_unusable_key')]
@@ -136,7 +139,17 @@ class ActionModule(ActionBase):
         return out
 
     def _module(self, name, args):
+        if name == KEY_FILE and self._setting('destination') != 'file':
+            # a store destination: the request goes from this (controller) process to the store, the key with it
+            return self._store().run(args, check_mode=self._check)
         return self._execute_module(module_name=name, module_args=args, task_vars=self._vars)
+
+    def _store(self):
+        paths = self._paths()
+        try:
+            return _stores.open_store(dict((n, self._setting(n)) for n in STORE_SETTINGS), paths['path'], paths['staged_path'])
+        except _stores.StoreError as error:
+            raise AnsibleActionFail(str(error)) from None
 
     def _files(self, result):
         keep = ('key', 'staged', 'metadata', 'backups', 'previous_kid', 'removed', 'leftovers', 'msg')
@@ -214,6 +227,16 @@ class ActionModule(ActionBase):
         elif '/' in str(suffix):
             errors.append('credential_rotation_staged_suffix on %s contains "/": the staged key must sit beside the live '
                           'key (same directory), so that promotion is one atomic rename. Give a suffix such as .next.' % host)
+        destination = self._setting('destination')
+        if destination not in _stores.DESTINATIONS:
+            errors.append('credential_rotation_destination on %s is %r; use one of %s.'
+                          % (host, destination, ', '.join(_stores.DESTINATIONS)))
+        elif destination != 'file':
+            if self._setting('verify_host_token'):
+                errors.append('credential_rotation_verify_host_token on %s needs a key file on the host; with the %s '
+                              'destination the rotation verifies the new key from the controller. Leave it false.'
+                              % (host, destination))
+            return errors
         key_path = self._setting('key_path')
         if key_path and not os.path.isabs(str(key_path)):
             errors.append('credential_rotation_key_path on %s is %r, a relative path; give the absolute path of the key '
@@ -277,7 +300,11 @@ class ActionModule(ActionBase):
                                result)
 
     def _key(self, plan, client, mine):
-        key = (plan.get('keys') or {}).get(mine['client_id']) or self._read_back(client)
+        key = (plan.get('keys') or {}).get(mine['client_id'])
+        if not key and self._setting('destination') != 'file':
+            private = self._store().staged_key(client['target_kid'])
+            key = {'private_key': private, 'kid': client['target_kid']} if private else None
+        key = key or self._read_back(client)
         if not key:
             raise AnsibleActionFail('The new key of client %s is missing from the plan.' % mine['client_id'])
         return key

@@ -240,7 +240,8 @@ def partial_plan(plan):
 
 
 def off_target(hosts, files, target_kid, mode):
-    """Hosts whose own key file (its kid computed on the host) is not the target key at the asked mode,
+    """Hosts whose own key file (its kid computed on the host) is not the target key at the asked mode (a key in a
+    store, whose view carries ``store``, has no mode),
     or that still hold the target key staged (not promoted); ``files`` maps host to what the host reported
     after the switch. A staged file of another key (left by a run that lost the client's marker) is a
     leftover the next run removes, not a reason to keep the old credential."""
@@ -249,7 +250,8 @@ def off_target(hosts, files, target_kid, mode):
         final = files.get(host) or {}
         key = final.get('key') or {}
         staged = final.get('staged') or {}
-        if key.get('kid') != target_kid or str(key.get('mode')) != str(mode) or (
+        # a key in a secret store (key 'store') has no file mode
+        if key.get('kid') != target_kid or (not key.get('store') and str(key.get('mode')) != str(mode)) or (
                 staged.get('exists') and staged.get('kid') in (target_kid, None)):
             out.append(host)
     return out

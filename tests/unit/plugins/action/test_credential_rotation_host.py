@@ -36,7 +36,8 @@ ROLE_DEFAULTS = {
     'reload_command': '', 'notify': [], 'health_check_command': '', 'health_check_url': '', 'health_check_retries': 5,
     'health_check_delay': 2, 'rollback_on_failure': True, 'verify_audience': '', 'verify_host_token': False, 'retire': True,
     'auth0_token': '', 'allow_partial': False, 'replace_unusable_key': False, 'stale_marker_minutes': 120,
-    'take_over_stale_marker': False}
+    'take_over_stale_marker': False, 'destination': 'file', 'vault_mount': 'secret', 'vault_addr': '', 'vault_namespace': '',
+    'vault_ca_cert': '', 'vault_approle_mount': 'approle'}
 FIELDS = {'fields': 'client_id,name,client_authentication_methods,token_endpoint_auth_method,signed_request_object,client_metadata',
           'include_fields': 'true'}
 
@@ -921,3 +922,64 @@ def test_rollback_that_cannot_put_the_key_back_fails_the_host_and_says_what_to_d
                       'msg': 'The previous key of web1 could not be put back (no backup, or rollback_on_failure is false); it '
                              'holds the key %s, whose credential is gone: rotate again.' % NEW_KID}
     assert len(host.calls) == calls
+
+
+# -- a secret-store destination --------------------------------------------------------------------------
+
+
+class FakeStore:
+    """A store that answers like credential_key_file; records the requests (the key never goes to a module)."""
+
+    def __init__(self, answers):
+        self.answers = list(answers)
+        self.requests = []
+
+    def run(self, args, check_mode=False):
+        self.requests.append((dict(args), check_mode))
+        return self.answers.pop(0)
+
+    def staged_key(self, kid):
+        return 'PRIVATE KEY OF %s' % kid
+
+
+@pytest.fixture
+def store(monkeypatch):
+    made = {}
+
+    def open_store(settings, path, staged_path):
+        made.update(settings=settings, path=path, staged_path=staged_path)
+        return made['store']
+    monkeypatch.setattr(host_step._stores, 'open_store', open_store)
+    return made
+
+
+def test_a_vault_host_reads_and_stages_through_the_store_not_a_module(store):
+    store['store'] = FakeStore([dict(key_files(), changed=False), {'changed': True, 'staged': {'kid': NEW_KID}}])
+    host = Host(destination='vault', key_path='apps/billing', vault_mount='kv')
+    read = host.run('read')
+    assert 'failed' not in read and host.calls == [] and read['settings']['destination'] == 'vault'
+    assert store['path'] == 'apps/billing' and store['staged_path'] == 'apps/billing.next'
+    assert store['settings']['vault_mount'] == 'kv'
+    host.vars[host_step.PLAN] = plan(keys={CLIENT: {'private_key': 'PEM', 'kid': NEW_KID}})
+    staged = host.run('stage', check=True)
+    assert staged['changed'] and host.calls == []
+    request, check_mode = store['store'].requests[-1]
+    assert request['state'] == 'staged' and request['private_key'] == 'PEM' and check_mode is True
+
+
+def test_a_vault_host_resumes_with_the_key_staged_in_the_store(store):
+    store['store'] = FakeStore([{'changed': False, 'staged': {'kid': NEW_KID}}])
+    host = Host(destination='vault', key_path='apps/billing')
+    host.vars[host_step.PLAN] = plan(action='resume', stage=True)
+    host.run('stage')
+    assert store['store'].requests[0][0]['private_key'] == 'PRIVATE KEY OF %s' % NEW_KID
+
+
+@pytest.mark.parametrize('settings, message', [
+    ({'destination': 'vault', 'verify_host_token': True},
+     'credential_rotation_verify_host_token on web1 needs a key file on the host; with the vault destination'),
+    ({'destination': 'bucket'}, "credential_rotation_destination on web1 is 'bucket'; use one of file, vault."),
+])
+def test_store_settings_that_cannot_work_are_refused(settings, message):
+    result = Host(key_path='apps/billing', **settings).run('read')
+    assert result['failed'] and result['invalid'] and message in result['msg']

@@ -1,0 +1,321 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, keyops.auth0 contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""Secret-store destinations of a rotated key: where applications read it when it is not a file on their hosts.
+
+PRIVATE to the keyops.auth0 collection: names and behaviour may change without notice.
+
+A store answers the same requests as the credential_key_file module (``state`` read, staged, promoted, restored,
+pruned, cleaned, with the same arguments and the same shape of result), so that the host steps of the rotation
+work on a store exactly as on a key file: the key's kid is always computed from the key itself, the new key is
+staged beside the current one before Auth0 learns of it, and promotion makes it current in one write.
+
+The key goes from the controller's memory to the store: no file, no module process. The Auth0 client knows
+nothing of stores; the rotation's action plugins call them.
+
+``vault``: HashiCorp Vault or OpenBao, a KV version 2 secret engine, through ``hvac`` (imported on first use).
+The secret at PATH holds the current key (``private_key``) and its metadata (``kid``, ``alg``, ``client_id``,
+``credential_id``, ``previous_kid``, ``rotated_at``); PATH + the staged suffix holds the staged key. Every write
+is a check-and-set on the version read just before (``cas``), so a concurrent writer makes it fail instead of
+being overwritten. Earlier keys are the secret's earlier versions (the engine's ``max_versions`` keeps them);
+a restore writes the previous version's data again as a new version.
+"""
+
+from __future__ import annotations
+
+import datetime
+import os
+
+from ansible_collections.keyops.auth0.plugins.module_utils import _keys
+
+DESTINATIONS = ('file', 'vault')
+#: The host settings (credential_rotation_* without the prefix) a store is opened with; none of them is a secret.
+SETTINGS = ('destination', 'staged_suffix', 'vault_mount', 'vault_addr', 'vault_namespace', 'vault_ca_cert',
+            'vault_approle_mount')
+
+
+class StoreError(Exception):
+    """A store refused or could not be reached; the message names the destination and the fix."""
+
+
+def _hvac():
+    try:
+        import hvac  # pylint: disable=import-outside-toplevel
+        import hvac.exceptions  # pylint: disable=import-outside-toplevel
+    except ImportError:
+        raise StoreError('The vault destination needs the Python library hvac on the controller: pip install hvac '
+                         '(the execution environment lists it).') from None
+    return hvac
+
+
+def _key_view(where, data, store='vault'):
+    """What credential_key_file says of a key file, for the key in a secret's data (None: no secret); ``store``
+    names the kind of store (a key there has no file mode)."""
+    view = {'path': where, 'exists': data is not None, 'kid': None, 'usable': False, 'store': store}
+    if data is None:
+        return view
+    private = data.get('private_key') if isinstance(data, dict) else None
+    if not isinstance(private, str) or not private.strip():
+        view['found'] = 'a secret without private_key'
+        return view
+    try:
+        _keys.load_private_key(private)
+        view['kid'] = _keys.kid_for_public_key(private)
+        view['usable'] = True
+    except ValueError:
+        view['found'] = _keys.describe_key_file(private)
+    return view
+
+
+class VaultKV2Store:
+    """The key of one client in a KV v2 secret (see the module docstring)."""
+
+    kind = 'vault'
+
+    def __init__(self, path, staged_path, mount='secret', addr=None, token=None, role_id=None, secret_id=None,
+                 approle_mount='approle', namespace=None, ca_cert=None, timeout=30, client=None):
+        self.path = path.strip('/')
+        self.staged_path = staged_path.strip('/')
+        self.mount = (mount or 'secret').strip('/')
+        self._options = dict(addr=addr or os.environ.get('VAULT_ADDR') or os.environ.get('BAO_ADDR'),
+                             token=token or os.environ.get('VAULT_TOKEN') or os.environ.get('BAO_TOKEN'),
+                             role_id=role_id or os.environ.get('VAULT_ROLE_ID'),
+                             secret_id=secret_id or os.environ.get('VAULT_SECRET_ID'),
+                             approle_mount=approle_mount, namespace=namespace or os.environ.get('VAULT_NAMESPACE'),
+                             ca_cert=ca_cert or os.environ.get('VAULT_CACERT'), timeout=timeout)
+        self._client = client
+
+    # -- connection -------------------------------------------------------------------------------------
+
+    def describe(self, path=None):
+        return 'vault:%s/%s' % (self.mount, path or self.path)
+
+    def _connect(self):
+        if self._client is not None:
+            return self._client
+        hvac = _hvac()
+        o = self._options
+        if not o['addr']:
+            raise StoreError('The vault destination of %s has no address: set VAULT_ADDR (or credential_rotation_vault_addr).'
+                             % self.describe())
+        verify = o['ca_cert'] if o['ca_cert'] else True
+        client = hvac.Client(url=o['addr'], verify=verify, namespace=o['namespace'], timeout=o['timeout'])
+        if o['role_id'] and o['secret_id'] and not o['token']:
+            self._call(lambda: client.auth.approle.login(role_id=o['role_id'], secret_id=o['secret_id'],
+                                                         mount_point=o['approle_mount']), 'logging in with AppRole')
+        elif o['token']:
+            client.token = o['token']
+        else:
+            raise StoreError('The vault destination of %s has no credentials: set VAULT_TOKEN, or VAULT_ROLE_ID and '
+                             'VAULT_SECRET_ID (AppRole).' % self.describe())
+        self._client = client
+        return client
+
+    def _call(self, function, doing, path=None):
+        hvac = _hvac()
+        errors = hvac.exceptions
+        where = self.describe(path)
+        try:
+            return function()
+        except errors.Forbidden:
+            raise StoreError('%s refused %s: permission denied. Give the token a policy with create, read and update on '
+                             '%s/data/%s and %s/data/%s, read on %s/metadata/%s and read and delete on %s/metadata/%s.' % (
+                                 where, doing, self.mount, self.path, self.mount, self.staged_path, self.mount, self.path,
+                                 self.mount, self.staged_path)) from None
+        except errors.InvalidPath:
+            raise StoreError('%s: %s failed, the path does not exist (is %s a KV version 2 mount?).'
+                             % (where, doing, self.mount)) from None
+        except errors.RateLimitExceeded:
+            raise StoreError('%s throttled %s (rate limit); run again later.' % (where, doing)) from None
+        except (errors.VaultDown, errors.InternalServerError, errors.BadGateway) as error:
+            raise StoreError('%s could not answer %s: %s' % (where, doing, _first_line(error))) from None
+        except errors.InvalidRequest as error:
+            text = _first_line(error)
+            if 'check-and-set' in text:
+                raise StoreError('%s changed while %s (another writer; check-and-set refused it). Nothing was '
+                                 'overwritten; run again.' % (where, doing)) from None
+            raise StoreError('%s refused %s: %s' % (where, doing, text)) from None
+        except errors.VaultError as error:
+            raise StoreError('%s refused %s: %s' % (where, doing, _first_line(error))) from None
+        except (OSError, ValueError) as error:  # requests' connection errors are OSErrors
+            raise StoreError('%s could not be reached while %s: %s' % (where, doing, _first_line(error))) from None
+
+    def _read(self, path):
+        """(data, version) of the secret's current version, (None, 0) when there is none (or it was deleted)."""
+        client = self._connect()
+        hvac = _hvac()
+
+        def read():
+            try:
+                return client.secrets.kv.v2.read_secret_version(path=path, mount_point=self.mount,
+                                                                raise_on_deleted_version=False)
+            except hvac.exceptions.InvalidPath:
+                return None
+        answer = self._call(read, 'reading the key', path)
+        if not answer or not isinstance(answer.get('data'), dict):
+            return None, self._version(path)
+        version = (answer['data'].get('metadata') or {}).get('version') or 0
+        data = answer['data'].get('data')
+        return (data if isinstance(data, dict) else None), version
+
+    def _version(self, path):
+        """The newest version of a secret (0 when it has none), for a check-and-set on a deleted secret."""
+        client = self._connect()
+        hvac = _hvac()
+
+        def metadata():
+            try:
+                return client.secrets.kv.v2.read_secret_metadata(path=path, mount_point=self.mount)
+            except hvac.exceptions.InvalidPath:
+                return None
+        answer = self._call(metadata, 'reading the metadata', path)
+        return int(((answer or {}).get('data') or {}).get('current_version') or 0)
+
+    def _write(self, path, data, cas, doing):
+        kv2 = self._connect().secrets.kv.v2
+        self._call(lambda: kv2.create_or_update_secret(path=path, secret=data, cas=cas, mount_point=self.mount), doing, path)
+
+    def _delete(self, path, doing):
+        client = self._connect()
+        self._call(lambda: client.secrets.kv.v2.delete_metadata_and_all_versions(path=path, mount_point=self.mount),
+                   doing, path)
+
+    def _previous(self, version):
+        """The data of the version before ``version`` of the current secret (None when there is none)."""
+        if version < 2:
+            return None
+        client = self._connect()
+        answer = self._call(lambda: client.secrets.kv.v2.read_secret_version(
+            path=self.path, version=version - 1, mount_point=self.mount, raise_on_deleted_version=False),
+            'reading the previous key')
+        data = ((answer or {}).get('data') or {}).get('data')
+        return data if isinstance(data, dict) else None
+
+    # -- the credential_key_file contract ----------------------------------------------------------------
+
+    def run(self, args, check_mode=False):
+        """Answer one credential_key_file request; a failure is returned as {'failed': True, 'msg': ...}."""
+        states = {'read': self._read_state, 'staged': self._staged, 'promoted': self._promoted, 'restored': self._restored,
+                  'pruned': self._pruned, 'cleaned': self._cleaned}
+        try:
+            return states[args['state']](args, check_mode)
+        except StoreError as error:
+            return {'failed': True, 'msg': str(error)}
+
+    def _state(self):
+        live, version = self._read(self.path)
+        staged, staged_version = self._read(self.staged_path)
+        return live, version, staged, staged_version
+
+    def _result(self, live, staged, changed=False, **extra):
+        key = _key_view(self.describe(), live)
+        metadata = dict((k, v) for k, v in (live or {}).items() if k != 'private_key') or None
+        out = {'changed': changed, 'key': key, 'staged': _key_view(self.describe(self.staged_path), staged),
+               'metadata': metadata, 'backups': [], 'leftovers': [], 'removed': [], 'directory': None,
+               'previous_kid': (metadata or {}).get('previous_kid')}
+        out.update(extra)
+        return out
+
+    @staticmethod
+    def _diff(before, after):
+        return {'before': {'kid': before}, 'after': {'kid': after}}
+
+    def _read_state(self, args, check_mode):  # state=read
+        live, dummy, staged, dummy2 = self._state()
+        return self._result(live, staged)
+
+    def _staged(self, args, check_mode):
+        private, kid = args['private_key'], args['kid']
+        if _keys.kid_for_public_key(private) != kid:
+            return {'failed': True, 'msg': 'The key to stage has another kid than %s.' % kid}
+        live, dummy, staged, staged_version = self._state()
+        if staged is not None and _key_view('', staged)['kid'] == kid:
+            return self._result(live, staged)
+        new = {'private_key': private, 'kid': kid, 'staged_at': _now()}
+        if not check_mode:
+            self._write(self.staged_path, new, staged_version, 'staging the new key')
+        return self._result(live, new, changed=True, diff=self._diff(_key_view('', staged)['kid'] if staged else None, kid))
+
+    def _promoted(self, args, check_mode):
+        kid = args['kid']
+        live, version, staged, dummy = self._state()
+        live_kid = _key_view('', live)['kid'] if live else None
+        staged_kid = _key_view('', staged)['kid'] if staged else None
+        if live_kid == kid:
+            removed = []
+            if staged is not None and staged_kid == kid:
+                if not check_mode:
+                    self._delete(self.staged_path, 'removing the staged copy of the current key')
+                removed = [self.describe(self.staged_path)]
+            return self._result(live, None if removed else staged, changed=bool(removed), removed=removed)
+        if staged_kid != kid:
+            return {'failed': True, 'msg': 'Neither the live key nor the staged key of %s has the kid %s.' % (self.describe(), kid)}
+        data = dict(args.get('metadata') or {}, private_key=staged['private_key'], kid=kid, rotated_at=_now())
+        data.setdefault('previous_kid', live_kid)
+        if not check_mode:
+            self._write(self.path, data, version, 'making the new key current')
+            self._delete(self.staged_path, 'removing the staged key after its promotion')
+        return self._result(data, None, changed=True, removed=[self.describe(self.staged_path)],
+                            diff=self._diff(live_kid, kid))
+
+    def _restored(self, args, check_mode):
+        kid = args['kid']
+        live, version, staged, staged_version = self._state()
+        live_kid = _key_view('', live)['kid'] if live else None
+        if live_kid != kid:
+            return self._result(live, staged)
+        previous = self._previous(version)
+        if not previous or not _key_view('', previous)['usable']:
+            return {'failed': True, 'msg': '%s has no earlier version with a usable key to restore.' % self.describe()}
+        data = dict(previous, **dict((k, v) for k, v in (args.get('metadata') or {}).items() if k != 'private_key'))
+        data['restored_at'] = _now()
+        if not check_mode:
+            self._write(self.path, data, version, 'putting the previous key back')
+            self._write(self.staged_path, {'private_key': live['private_key'], 'kid': kid, 'staged_at': _now()},
+                        staged_version, 'keeping the replaced key staged')
+        return self._result(data, live, changed=True, diff=self._diff(kid, _key_view('', previous)['kid']))
+
+    def _pruned(self, args, check_mode):
+        live, dummy, staged, dummy2 = self._state()
+        return self._result(live, staged, msg='The store keeps earlier versions itself (KV v2 max_versions).')
+
+    def _cleaned(self, args, check_mode):
+        live, dummy, staged, dummy2 = self._state()
+        if not args.get('remove_staged') or staged is None:
+            return self._result(live, staged)
+        if args.get('kid') and _key_view('', staged)['kid'] not in (args['kid'], None):
+            return self._result(live, staged)
+        if not check_mode:
+            self._delete(self.staged_path, 'removing the staged key')
+        return self._result(live, None, changed=True, removed=[self.describe(self.staged_path)])
+
+    def staged_key(self, kid):
+        """The private key with this kid, staged or current (a resumed rotation), or None."""
+        live, dummy, staged, dummy2 = self._state()
+        for data in (staged, live):
+            if data and _key_view('', data)['kid'] == kid:
+                return data['private_key']
+        return None
+
+
+def _first_line(error):
+    text = str(error).strip()
+    return text.splitlines()[0][:300] if text else type(error).__name__
+
+
+def _now():
+    return datetime.datetime.now(datetime.timezone.utc).strftime('%Y-%m-%dT%H:%M:%SZ')
+
+
+def open_store(settings, path, staged_path):
+    """The store of a host's settings (its credential_rotation_* values without the prefix), or None for files."""
+    destination = settings.get('destination') or 'file'
+    if destination == 'file':
+        return None
+    if destination == 'vault':
+        return VaultKV2Store(path, staged_path, mount=settings.get('vault_mount') or 'secret',
+                             addr=settings.get('vault_addr') or None, namespace=settings.get('vault_namespace') or None,
+                             ca_cert=settings.get('vault_ca_cert') or None,
+                             approle_mount=settings.get('vault_approle_mount') or 'approle')
+    raise StoreError('credential_rotation_destination is %r; use one of %s.' % (destination, ', '.join(DESTINATIONS)))

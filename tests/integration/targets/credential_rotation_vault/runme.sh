@@ -1,0 +1,84 @@
+#!/usr/bin/env bash
+# The credential_rotation role with the vault destination: the client's key is a secret of a KV v2 mount in an
+# OpenBao dev server (started here on a free loopback port, stopped at the end by its PID), written from the
+# controller's memory. check.py computes every kid from the keys it reads from the store.
+# 1. a forced run rotates: the secret's new version holds the new key and names its credential, the previous
+#    version the first key, nothing stays staged, Auth0 holds only the new credential;
+# 2. a plain run then changes nothing (no new version);
+# 3. a forced run whose proof of the new key Auth0 throttles stops after staging and registering: the secret's
+#    current version is untouched, the new key is staged in the store and enabled beside the old one;
+# 4. a plain run resumes it with the staged key (no second new credential) and retires the old one;
+# 5. with a token that may only read the store, a forced run fails naming the secret and the missing permission,
+#    before Auth0 learns of any new key.
+# Every run is made at -vvvv with --diff; neither a private key nor the store's token may reach the output.
+set -eu -o pipefail
+config=../../integration_config.yml
+out="${OUTPUT_DIR:?run through ansible-test: make integration TARGET=name}"
+work=$(mktemp -d)
+bao_pid=
+cleanup() { if [ -n "$bao_pid" ]; then kill "$bao_pid" 2>/dev/null || true; wait "$bao_pid" 2>/dev/null || true; fi; rm -rf "$work"; }
+trap cleanup EXIT
+value() { sed -n "s/^$1: //p" "$config" | tr -d '"'; }
+python=$(command -v python)
+bao=$(dirname "$(readlink -f "$python")")/bao
+[ -x "$bao" ] || bao=$(command -v bao)
+port=$(python -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+root_token=$(python -c 'import secrets; print("root-" + secrets.token_urlsafe(18))')
+"$bao" server -dev -dev-root-token-id="$root_token" -dev-listen-address="127.0.0.1:$port" > "$out/credential_rotation_vault-bao.log" 2>&1 &
+bao_pid=$!
+export VAULT_ADDR="http://127.0.0.1:$port" VAULT_TOKEN="$root_token"
+ready=
+for _ in $(seq 100); do
+    if python -c 'import os, urllib.request; urllib.request.urlopen(os.environ["VAULT_ADDR"] + "/v1/sys/health")' 2>/dev/null; then
+        ready=1
+        break
+    fi
+    sleep 0.1
+done
+[ -n "$ready" ] || { tail -n 20 "$out/credential_rotation_vault-bao.log"; echo "OpenBao did not start"; exit 1; }
+AUTH0_DOMAIN=$(value auth0_emulator_domain)
+AUTH0_CA_PATH=$(value auth0_emulator_ca_path)
+AUTH0_CLIENT_ID=$(value auth0_emulator_management_client_id)
+AUTH0_CLIENT_SECRET=$(value auth0_emulator_management_client_secret)
+export AUTH0_DOMAIN AUTH0_CA_PATH AUTH0_CLIENT_ID AUTH0_CLIENT_SECRET
+export ANSIBLE_ROLES_PATH=..
+
+run() {  # run LABEL EXPECTED_RC ansible-playbook args...
+    local label=$1 expected=$2 rc=0 log
+    shift 2
+    log="$out/credential_rotation_vault-$label.log"
+    ansible-playbook "$@" -e "@${config}" -e "work_dir=${work}" -vvvv --diff > "$log" 2>&1 || rc=$?
+    if [ "$rc" != "$expected" ]; then
+        grep -E '^(TASK|fatal|failed|FAILED|ERROR|\[ERROR\]|  "msg"|PLAY RECAP)' "$log" | tail -n 60
+        echo "credential_rotation_vault $label: rc $rc, expected $expected; full output in $log"
+        exit 1
+    fi
+    ../auth0_common/tasks/leak_check.sh "$log" "$config"
+    if grep -qF -- "$root_token" "$log" || { [ -n "${read_token:-}" ] && grep -qF -- "$read_token" "$log"; }; then
+        echo "LEAK: the store's token in $log"
+        exit 1
+    fi
+}
+check() { python check.py "$1" "$work" "$config"; }
+
+run setup 0 -i "${INVENTORY_PATH:?}" setup.yml
+run rotate 0 -i "$work/inventory.yml" rotate.yml -e credential_rotation_force=true
+check rotated
+run again 0 -i "$work/inventory.yml" rotate.yml
+check unchanged
+run throttle 0 -i "${INVENTORY_PATH:?}" throttle.yml
+run stopped 2 -i "$work/inventory.yml" rotate.yml -e credential_rotation_force=true
+grep -q 'throttled the request (rate limit) on every attempt' "$out/credential_rotation_vault-stopped.log" \
+    || { echo "the stopped run does not name the throttling"; exit 1; }
+check stopped
+run clear 0 -i "${INVENTORY_PATH:?}" clear.yml
+run resume 0 -i "$work/inventory.yml" rotate.yml
+check resumed
+# a token that may only read: staging fails before Auth0 learns of a new key
+printf 'path "secret/*" { capabilities = ["read"] }\n' | "$bao" policy write read-only - > /dev/null
+read_token=$("$bao" token create -policy=read-only -field=token)
+VAULT_TOKEN="$read_token" run denied 2 -i "$work/inventory.yml" rotate.yml -e credential_rotation_force=true
+grep -q 'vault:secret/apps/billing.next refused staging the new key: permission denied' "$out/credential_rotation_vault-denied.log" \
+    || { echo "the refused run does not name the secret and the permission"; exit 1; }
+check denied
+echo "credential_rotation_vault: every check passed"

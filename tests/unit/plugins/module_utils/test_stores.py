@@ -1,0 +1,182 @@
+# Copyright: (c) 2026, keyops.auth0 contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The vault destination (module_utils/_stores.py) over an in-memory KV version 2 engine with hvac's answers and
+errors: the credential_key_file contract, check-and-set, check mode, and errors that name the secret."""
+
+from __future__ import annotations
+
+import pytest
+
+hvac = pytest.importorskip('hvac')  # an optional library: the core-floor venv runs without it
+
+from ansible_collections.keyops.auth0.plugins.module_utils import _keys, _stores  # noqa: E402
+
+
+class FakeKV2:
+    """secrets.kv.v2 of hvac over a dict: versions, check-and-set, deleted metadata; ``refuse`` raises on a call."""
+
+    def __init__(self):
+        self.secrets = {}  # path -> [data of each version]
+        self.refuse = {}  # method name -> exception
+        self.calls = []
+
+    def _check(self, name):
+        self.calls.append(name)
+        if name in self.refuse:
+            raise self.refuse[name]
+
+    def read_secret_version(self, path, mount_point, version=None, raise_on_deleted_version=None):
+        self._check('read_secret_version')
+        versions = self.secrets.get(path)
+        if not versions:
+            raise hvac.exceptions.InvalidPath('no secret')
+        number = version or len(versions)
+        return {'data': {'data': dict(versions[number - 1]), 'metadata': {'version': number}}}
+
+    def read_secret_metadata(self, path, mount_point):
+        self._check('read_secret_metadata')
+        if path not in self.secrets:
+            raise hvac.exceptions.InvalidPath('no metadata')
+        return {'data': {'current_version': len(self.secrets[path])}}
+
+    def create_or_update_secret(self, path, secret, cas, mount_point):
+        self._check('create_or_update_secret')
+        if cas != len(self.secrets.get(path, [])):
+            raise hvac.exceptions.InvalidRequest('check-and-set parameter did not match the current version')
+        self.secrets.setdefault(path, []).append(dict(secret))
+
+    def delete_metadata_and_all_versions(self, path, mount_point):
+        self._check('delete_metadata_and_all_versions')
+        self.secrets.pop(path, None)
+
+
+class FakeClient:
+    def __init__(self):
+        self.kv = FakeKV2()
+        self.secrets = type('Secrets', (), {'kv': type('KV', (), {'v2': self.kv})()})()
+
+
+@pytest.fixture
+def store():
+    return _stores.VaultKV2Store('apps/billing', 'apps/billing.next', client=FakeClient())
+
+
+@pytest.fixture(scope='module')
+def keys():
+    return [_keys.generate_private_key_pem(2048) for dummy in range(2)]
+
+
+def kid(private):
+    return _keys.kid_for_public_key(private)
+
+
+def current(store):
+    return store._client.kv.secrets.get('apps/billing', [])  # pylint: disable=protected-access
+
+
+def test_stage_promote_and_again(store, keys):
+    first = store.run({'state': 'read'})
+    assert first['key'] == {'path': 'vault:secret/apps/billing', 'exists': False, 'kid': None, 'usable': False, 'store': 'vault'}
+    staged = store.run({'state': 'staged', 'private_key': keys[0], 'kid': kid(keys[0])})
+    assert staged['changed'] and staged['staged']['kid'] == kid(keys[0]) and staged['diff']['after'] == {'kid': kid(keys[0])}
+    assert store.run({'state': 'staged', 'private_key': keys[0], 'kid': kid(keys[0])})['changed'] is False
+    promoted = store.run({'state': 'promoted', 'kid': kid(keys[0]), 'metadata': {'credential_id': 'cred_1', 'client_id': 'app'}})
+    assert promoted['changed'] and promoted['key']['kid'] == kid(keys[0]) and promoted['staged']['exists'] is False
+    assert promoted['metadata']['credential_id'] == 'cred_1' and 'private_key' not in promoted['metadata']
+    assert current(store)[-1]['private_key'] == keys[0]
+    assert store.run({'state': 'promoted', 'kid': kid(keys[0])})['changed'] is False
+    assert 'apps/billing.next' not in store._client.kv.secrets  # pylint: disable=protected-access
+
+
+def test_second_rotation_keeps_the_previous_version_and_restore_puts_it_back(store, keys):
+    for key in keys:
+        store.run({'state': 'staged', 'private_key': key, 'kid': kid(key)})
+        store.run({'state': 'promoted', 'kid': kid(key), 'metadata': {'credential_id': 'c-' + kid(key)[:4]}})
+    assert len(current(store)) == 2 and current(store)[-1]['previous_kid'] == kid(keys[0])
+    restored = store.run({'state': 'restored', 'kid': kid(keys[1]), 'metadata': {'credential_id': 'old'}})
+    assert restored['changed'] and restored['key']['kid'] == kid(keys[0]) and restored['staged']['kid'] == kid(keys[1])
+    assert current(store)[-1]['credential_id'] == 'old' and len(current(store)) == 3
+    # restored only while the current key is the one named
+    assert store.run({'state': 'restored', 'kid': kid(keys[1])})['changed'] is False
+    assert store.staged_key(kid(keys[1])) == keys[1] and store.staged_key(kid(keys[0])) == keys[0]
+    assert store.staged_key('nope') is None
+
+
+def test_promote_without_the_staged_key_fails_as_the_key_file_module_does(store, keys):
+    out = store.run({'state': 'promoted', 'kid': kid(keys[0])})
+    assert out['failed'] and out['msg'].startswith('Neither the live key nor the staged key of vault:secret/apps/billing')
+
+
+def test_a_key_with_another_kid_is_not_staged(store, keys):
+    out = store.run({'state': 'staged', 'private_key': keys[0], 'kid': kid(keys[1])})
+    assert out['failed'] and 'another kid' in out['msg'] and not store._client.kv.secrets  # pylint: disable=protected-access
+
+
+def test_check_mode_writes_nothing(store, keys):
+    out = store.run({'state': 'staged', 'private_key': keys[0], 'kid': kid(keys[0])}, check_mode=True)
+    assert out['changed'] and store._client.kv.calls.count('create_or_update_secret') == 0  # pylint: disable=protected-access
+
+
+def test_cleaned_removes_only_the_named_staged_key(store, keys):
+    store.run({'state': 'staged', 'private_key': keys[0], 'kid': kid(keys[0])})
+    assert store.run({'state': 'cleaned', 'remove_staged': True, 'kid': kid(keys[1])})['changed'] is False
+    out = store.run({'state': 'cleaned', 'remove_staged': True, 'kid': kid(keys[0])})
+    assert out['changed'] and out['removed'] == ['vault:secret/apps/billing.next']
+    assert store.run({'state': 'pruned'})['changed'] is False
+
+
+def test_a_secret_without_a_usable_key_is_reported_not_raised(store):
+    store._client.kv.secrets['apps/billing'] = [{'private_key': 'not a key'}]  # pylint: disable=protected-access
+    key = store.run({'state': 'read'})['key']
+    assert key['exists'] and not key['usable'] and key['kid'] is None and key['found'] == 'not a PEM file'
+
+
+@pytest.mark.parametrize('error, message', [
+    (hvac.exceptions.Forbidden('permission denied'), 'vault:secret/apps/billing.next refused staging the new key: permission '
+                                                     'denied. Give the token a policy with create, read and update on '
+                                                     'secret/data/apps/billing'),
+    (hvac.exceptions.InvalidRequest('check-and-set parameter did not match the current version'),
+     'vault:secret/apps/billing.next changed while staging the new key (another writer; check-and-set refused it)'),
+    (hvac.exceptions.RateLimitExceeded('slow down'), 'throttled staging the new key (rate limit)'),
+    (hvac.exceptions.VaultDown('sealed'), 'could not answer staging the new key: sealed'),
+    (ConnectionError('Connection refused'), 'could not be reached while staging the new key: Connection refused'),
+])
+def test_store_failures_name_the_secret(store, keys, error, message):
+    store._client.kv.refuse['create_or_update_secret'] = error  # pylint: disable=protected-access
+    out = store.run({'state': 'staged', 'private_key': keys[0], 'kid': kid(keys[0])})
+    assert out['failed'] and message in out['msg']
+    assert keys[0] not in out['msg']
+
+
+def test_a_concurrent_writer_is_not_overwritten(store, keys):
+    store.run({'state': 'staged', 'private_key': keys[0], 'kid': kid(keys[0])})
+    real = store._client.kv.read_secret_version  # pylint: disable=protected-access
+
+    def stale(path, mount_point, version=None, raise_on_deleted_version=None):
+        answer = real(path, mount_point, version, raise_on_deleted_version)
+        if path == 'apps/billing':  # another writer adds a version after this read
+            store._client.kv.secrets['apps/billing'].append({'private_key': keys[1]})  # pylint: disable=protected-access
+        return answer
+    store._client.kv.secrets['apps/billing'] = [{'private_key': keys[1]}]  # pylint: disable=protected-access
+    store._client.kv.read_secret_version = stale  # pylint: disable=protected-access
+    out = store.run({'state': 'promoted', 'kid': kid(keys[0])})
+    assert out['failed'] and 'check-and-set refused it' in out['msg']
+    assert [v['private_key'] for v in current(store)] == [keys[1], keys[1]]
+
+
+def test_connection_settings_come_from_the_environment(monkeypatch):
+    for name in ('VAULT_ADDR', 'BAO_ADDR', 'VAULT_TOKEN', 'BAO_TOKEN', 'VAULT_ROLE_ID', 'VAULT_SECRET_ID'):
+        monkeypatch.delenv(name, raising=False)
+    out = _stores.VaultKV2Store('a', 'a.next').run({'state': 'read'})
+    assert out['failed'] and 'has no address: set VAULT_ADDR' in out['msg']
+    monkeypatch.setenv('VAULT_ADDR', 'http://127.0.0.1:1')
+    out = _stores.VaultKV2Store('a', 'a.next').run({'state': 'read'})
+    assert out['failed'] and 'has no credentials: set VAULT_TOKEN, or VAULT_ROLE_ID and VAULT_SECRET_ID' in out['msg']
+
+
+def test_open_store():
+    assert _stores.open_store({'destination': 'file'}, '/k', '/k.next') is None
+    store = _stores.open_store({'destination': 'vault', 'vault_mount': 'kv'}, 'apps/x', 'apps/x.next')
+    assert store.describe() == 'vault:kv/apps/x'
+    with pytest.raises(_stores.StoreError, match="credential_rotation_destination is 's3'"):
+        _stores.open_store({'destination': 's3'}, 'a', 'b')
