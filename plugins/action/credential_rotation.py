@@ -347,6 +347,7 @@ class ActionModule(ActionBase):
         plan.update(client_id=entry['client_id'], hosts=entry['hosts'], alive=entry['alive'], outside=entry['outside'],
                     failed=entry['failed'], partial=partial, settings=s, state=described, read_back=None, marker=None,
                     batches=_fleet.batches(entry['alive'], s.get('serial')))
+        self._wait_for_window(plan, s, auth0, now)
         if note:
             plan['reasons'].append(note)
         if verdict in ('dead', 'taken_over') and plan['action'] not in ('rotate', 'resume', 'finish') and not self._check:
@@ -384,6 +385,39 @@ class ActionModule(ActionBase):
                                                                       self._run['host'], self._run['pid']), False)
             plan.update(marker='held', state=describe_client(client, credentials))
         return plan
+
+    @staticmethod
+    def _overlap(settings):
+        try:
+            return _plan.overlap_seconds(settings.get('overlap'))
+        except ValueError:  # the read step refused it on every host already
+            return 0
+
+    @staticmethod
+    def _created_at(credential_id, *states):
+        for state in states:
+            for credential in (state or {}).get('credentials') or []:
+                if credential.get('id') == credential_id and credential.get('created_at'):
+                    return credential['created_at']
+        return None
+
+    def _wait_for_window(self, plan, settings, auth0, now):
+        """A finish (retiring the credentials of earlier keys) inside the overlap window of the new key waits: the
+        client does nothing this run, writes no marker, and says until when. A forced run finishes at once."""
+        overlap = self._overlap(settings)
+        if plan['action'] != 'finish' or not plan.get('retire') or not overlap or settings.get('force'):
+            return
+        target = plan.get('target_credential') or {}
+        until = _plan.window_end(target.get('created_at'), overlap)
+        if until is None or (auth0.server_now() or now) >= until:
+            return
+        waiting = until.strftime('%Y-%m-%dT%H:%M:%SZ')
+        earlier = ', '.join(c['id'] for c in plan['retire'])
+        reason = ('the hosts use the key %s; the credentials of earlier keys (%s) are retired after its overlap window, at '
+                  '%s (credential_rotation_overlap %s from the creation of %s in Auth0); a run after that time retires '
+                  'them, or one with credential_rotation_force now'
+                  % (plan.get('target_kid'), earlier, waiting, settings.get('overlap'), target.get('id')))
+        plan.update(action='none', retire=[], waiting_until=waiting, reasons=[reason])
 
     def _announce(self, plan):
         hosts = ', '.join(plan['hosts']) or 'none'
@@ -615,6 +649,20 @@ class ActionModule(ActionBase):
                     'it' if len(kept) == 1 else 'them', 'it is' if len(kept) == 1 else 'they are')
         if not retire_list:
             return dict({'retired': []}, **({'not_retired': kept_note} if kept_note else {}))
+        overlap = self._overlap(s)
+        # credential_rotation_force finishes an earlier rotation at once; the rotation it starts waits like any other
+        if overlap and not (s.get('force') and client_plan['action'] == 'finish'):
+            created = self._created_at(target_id, enabled.get('state'), client_plan.get('state'))
+            server_now = (auth0.server_now() if auth0 is not None else None) or datetime.datetime.now(datetime.timezone.utc)
+            until = _plan.window_end(created, overlap) if created else server_now + datetime.timedelta(seconds=overlap)
+            if server_now < until:
+                waiting = until.strftime('%Y-%m-%dT%H:%M:%SZ')
+                return {'retired': [], 'waiting_until': waiting, 'not_retired': (
+                    '%s %s retired after the overlap window of the new key, at %s (credential_rotation_overlap %s from the '
+                    'creation of %s in Auth0): consumers that read the key on their own schedule take it up meanwhile; a '
+                    'run after that time retires %s.' % (
+                        ', '.join(c['id'] for c in retire_list), 'would be' if self._check else 'is',
+                        waiting, s.get('overlap'), target_id or 'the new credential', 'it' if len(retire_list) == 1 else 'them'))}
         if self._check:
             return {'retired': [], 'would_retire': retire_list}
         done = _engine.retire(auth0, client, retire_list, False, release_marker=client_plan.get('marker') == 'held')
@@ -723,7 +771,10 @@ class ActionModule(ActionBase):
         }
         if retired.get('not_retired'):
             summary['not_retired'] = retired['not_retired']
+        waiting = retired.get('waiting_until') or client_plan.get('waiting_until')
+        if waiting:
+            summary['waiting_until'] = waiting
         summary['outcome'] = _fleet.outcome(action, failed, bool(errors and action not in ('blocked',)), self._check,
-                                            bool(summary['retired']))
+                                            bool(summary['retired']), waiting=bool(waiting))
         summary['message'] = _fleet.message(summary)
         return summary

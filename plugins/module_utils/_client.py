@@ -29,6 +29,7 @@ What it guarantees:
 
 from __future__ import annotations
 
+import datetime
 import email.utils
 import importlib.util
 import ipaddress
@@ -324,6 +325,7 @@ class Auth0Client:
         self._budget = None    # requests Auth0's bucket still allows: its last answer, less the requests sent since
         self._rate = None      # the bucket's refill rate (requests per second), from its headers
         self._in_flight = 0
+        self._server_time = None  # (Auth0's Date of the last answer, as epoch seconds; time.monotonic() then)
         if not self._token_given:
             if not client_id or not (client_secret or private_key):
                 self._no_access = ('No management access: set auth0_token, or auth0_client_id with '
@@ -366,6 +368,15 @@ class Auth0Client:
         if token:
             self._token = token
 
+    def server_now(self):
+        """Auth0's clock now: the Date of its last answer plus the time since (None before any answer). A rotation's
+        overlap window is measured by it, so that a controller clock that runs ahead does not shorten the window."""
+        with self._lock:
+            if self._server_time is None:
+                return None
+            epoch, seen = self._server_time
+        return datetime.datetime.fromtimestamp(epoch + (time.monotonic() - seen), datetime.timezone.utc)
+
     @property
     def token(self):
         """The Management API token this client uses (obtained now when it has none yet)."""
@@ -396,6 +407,12 @@ class Auth0Client:
         API, /oauth/token, has limits of its own, which do not pace the Management API)."""
         with self._lock:
             self._in_flight = max(0, self._in_flight - 1)
+            date = response.headers.get('date') if response is not None else None
+            if date:
+                try:
+                    self._server_time = (email.utils.parsedate_to_datetime(date).timestamp(), time.monotonic())
+                except (TypeError, ValueError, IndexError, OverflowError):
+                    pass
             headers = response.headers if response is not None and path.startswith('/api/v2/') else {}
             try:
                 limit = int(headers['x-ratelimit-limit'])

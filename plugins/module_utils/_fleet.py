@@ -15,7 +15,7 @@ from __future__ import annotations
 #: Settings that are decided once per client: every host of a client must agree on them.
 CLIENT_SETTINGS = ('key_size', 'alg', 'expires_in_days', 'name_prefix', 'force', 'rotate_before_days', 'max_age_days',
                    'allow_secret_switch', 'retire', 'keep_backups', 'verify_audience', 'serial', 'allow_partial',
-                   'verify_host_token', 'take_over_stale_marker', 'stale_marker_minutes')
+                   'verify_host_token', 'take_over_stale_marker', 'stale_marker_minutes', 'overlap')
 
 
 def _names(hosts):
@@ -272,15 +272,18 @@ def leftovers(action, files, target_kid):
     return {'remove_staged': remove_staged, 'kid': staged.get('kid') if remove_staged else None}
 
 
-OUTCOMES = ('rotated', 'resumed', 'finished', 'unchanged', 'refused', 'failed', 'would_rotate', 'would_finish')
+OUTCOMES = ('rotated', 'resumed', 'finished', 'unchanged', 'refused', 'failed', 'would_rotate', 'would_finish', 'waiting')
 
 
-def outcome(action, failed_hosts, error, check_mode, retired_done):
-    """One word for what happened to a client: see OUTCOMES."""
+def outcome(action, failed_hosts, error, check_mode, retired_done, waiting=False):
+    """One word for what happened to a client: see OUTCOMES. ``waiting``: the old credential waits for the end of
+    the overlap window (a rotation that did so says rotated or resumed; a run with nothing else to do, waiting)."""
     if action == 'blocked' or (action in ('none', None) and error):
         return 'refused'
     if error or failed_hosts:
         return 'failed'
+    if waiting and action in ('none', 'finish'):
+        return 'waiting'
     if action in ('rotate', 'resume'):
         if check_mode:
             return 'would_rotate'
@@ -303,6 +306,8 @@ def message(summary):
     elif word in ('rotated', 'resumed', 'would_rotate'):
         verb = {'rotated': 'rotated to', 'resumed': 'rotation finished on', 'would_rotate': 'would rotate to'}[word]
         parts.append('Client %s: %s the key %s.' % (client, verb, new or 'a new key'))
+    elif word == 'waiting':
+        parts.append('Client %s: waiting until %s to retire the earlier credential.' % (client, summary.get('waiting_until')))
     elif word in ('finished', 'would_finish'):
         parts.append('Client %s: %s the earlier rotation.' % (client, 'finished' if word == 'finished' else 'would finish'))
     else:

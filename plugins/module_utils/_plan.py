@@ -11,12 +11,45 @@ in the controller's worker process.
 
 from __future__ import annotations
 
-from ansible_collections.keyops.auth0.plugins.module_utils._credentials import CREDENTIAL_METHODS, due_reasons
+import datetime
+import re
+
+from ansible_collections.keyops.auth0.plugins.module_utils._credentials import CREDENTIAL_METHODS, due_reasons, parse_datetime
 
 METHOD = 'private_key_jwt'
 OTHER_METHODS = tuple(m for m in CREDENTIAL_METHODS if m != METHOD)
 MAX_ENABLED = 2
 MAX_CREDENTIALS = 4
+_DURATION = re.compile(r'^(\d+(?:\.\d+)?)\s*([smhdw]?)$')
+_UNITS = {'': 1, 's': 1, 'm': 60, 'h': 3600, 'd': 86400, 'w': 604800}
+
+
+def overlap_seconds(value):
+    """Seconds of an overlap window given as seconds (3600) or with a unit (90s, 30m, 24h, 7d, 2w); 0 for none.
+    Raises ValueError for anything else."""
+    if value is None or value == '':
+        return 0
+    if isinstance(value, bool):
+        raise ValueError(value)
+    if isinstance(value, (int, float)):
+        seconds = float(value)
+    else:
+        match = _DURATION.match(str(value).strip().lower())
+        if not match:
+            raise ValueError(value)
+        seconds = float(match.group(1)) * _UNITS[match.group(2)]
+    if seconds < 0:
+        raise ValueError(value)
+    return seconds
+
+
+def window_end(created_at, overlap):
+    """When the overlap window of a credential made at ``created_at`` (as Auth0 reports it) ends, or None when its
+    creation time is unknown."""
+    try:
+        return parse_datetime(created_at) + datetime.timedelta(seconds=overlap)
+    except (TypeError, ValueError):
+        return None
 
 
 def view(credential, reason=None):

@@ -331,3 +331,16 @@ def test_post_clients_as_recorded_from_a_real_tenant(emu, keys):
     refused = emu.api('PATCH', path, json={'shiny_new_field': True})
     assert refused.status_code == 400
     assert refused.json()['message'] == "Payload validation error: 'Additional properties not allowed: shiny_new_field'."
+
+
+def test_date_header_is_the_tenants_clock(emu):
+    """Auth0's answers carry its clock in Date; the emulator's follow clock_offset (how a test moves the time a
+    rotation's overlap window is measured by), and carry one Date only."""
+    import email.utils  # pylint: disable=import-outside-toplevel
+    import time  # pylint: disable=import-outside-toplevel
+    token = emu.token()
+    emu.admin('POST', 'config', json={'clock_offset': 7200})
+    response = emu.api('GET', '/api/v2/clients', token=token)
+    assert len(response.headers.get_list('date')) == 1
+    shown = email.utils.parsedate_to_datetime(response.headers['date']).timestamp()
+    assert 7200 - 5 < shown - time.time() < 7200 + 5

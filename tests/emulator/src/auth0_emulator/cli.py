@@ -111,8 +111,9 @@ def serve(args):
         ca_path, cert_path, key_path = tls.prepare(folder)
         ssl_options = {'ssl_certfile': cert_path, 'ssl_keyfile': key_path}
     app = create_app(tenant, Controls(args.latency_ms, rate_limit, retry_after=args.retry_after))
+    # date_header off: the Date of every answer is the tenant's clock (clock_offset included), set by the app
     config = uvicorn.Config(app, lifespan='off', access_log=False, log_config=None, log_level=args.log_level,
-                            timeout_graceful_shutdown=1, **ssl_options)
+                            timeout_graceful_shutdown=1, date_header=False, **ssl_options)
     # a short graceful shutdown: an idle keep-alive TLS connection whose client does not answer
     # the TLS close would otherwise hold the stop for the whole timeout
     server = uvicorn.Server(config)

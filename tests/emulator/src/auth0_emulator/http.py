@@ -12,6 +12,7 @@ injection, rate limiting, statistics and the request log are one pure ASGI middl
 import asyncio
 import base64
 import binascii
+import email.utils
 import json
 import logging
 import re
@@ -87,7 +88,10 @@ class EmulatorMiddleware:
         async def send_wrapper(message):
             if message['type'] == 'http.response.start':
                 status_box['status'] = message['status']
-                headers = list(message.get('headers', []))
+                headers = [h for h in message.get('headers', []) if h[0].lower() != b'date']
+                # Auth0 answers carry its clock in Date; here the tenant's (real time + clock_offset), which is
+                # how a test moves the time a rotation's overlap window is measured by
+                headers.append((b'date', email.utils.formatdate(self.tenant.now(), usegmt=True).encode('latin-1')))
                 headers.extend((k.lower().encode('latin-1'), str(v).encode('latin-1')) for k, v in extra_headers.items())
                 message = dict(message, headers=headers)
             await send(message)

@@ -67,8 +67,8 @@ def main():
     enabled_kids = sorted(by_id[i]['kid'] for i in enabled)
     found = {'current_kid': current_kid, 'version': version, 'staged_kid': staged_kid, 'enabled_kids': enabled_kids,
              'kids': sorted(c['kid'] for c in credentials)}
-    if phase in ('rotated', 'resumed', 'unchanged'):
-        if current_kid == saved['first_kid'] and phase != 'unchanged':
+    if phase in ('rotated', 'resumed', 'unchanged', 'after-window'):
+        if current_kid == saved['first_kid'] and phase not in ('unchanged', 'after-window'):
             fail('the secret still holds the first key')
         if found['kids'] != [current_kid] or enabled_kids != [current_kid]:
             fail('Auth0 should hold exactly the current key %s, enabled; it holds %s (enabled %s)'
@@ -94,6 +94,19 @@ def main():
                  % (staged_kid, found))
     if phase == 'resumed' and current_kid != last.get('staged_kid'):
         fail('the resumed run made %s current, not the key the stopped run staged (%s)' % (current_kid, last.get('staged_kid')))
+    if phase in ('waiting', 'in-window'):
+        # the hosts' (the secret's) key is the new one; the old credential stays enabled beside it until the window ends
+        cred = [c for c in credentials if c['kid'] == current_kid]
+        if len(found['kids']) != 2 or current_kid not in enabled_kids or len(enabled_kids) != 2 or staged is not None:
+            fail('inside the overlap window the secret should hold the new key and both credentials stay enabled: %s' % found)
+        if not cred or current.get('credential_id') != cred[0]['id']:
+            fail('the secret does not name the new credential')
+        if (client.get('client_metadata') or {}).get('keyops_rotation'):
+            fail('a run marker is left on the client while the rotation waits in its window')
+    if phase == 'in-window' and (version != last.get('version') or found['kids'] != last.get('kids')):
+        fail('a run inside the window changed something: %s, was %s' % (found, last))
+    if phase == 'after-window' and (current_kid != last.get('current_kid') or version != last.get('version')):
+        fail('the run after the window wrote the secret again')
     if phase == 'denied' and (found['kids'] != last.get('kids') or version != last.get('version') or staged is not None):
         fail('the refused run changed something: %s, was %s' % (found, last))
     json.dump(found, open(last_path, 'w', encoding='utf-8'))

@@ -9,14 +9,27 @@
 #    current version is untouched, the new key is staged in the store and enabled beside the old one;
 # 4. a plain run resumes it with the staged key (no second new credential) and retires the old one;
 # 5. with a token that may only read the store, a forced run fails naming the secret and the missing permission,
-#    before Auth0 learns of any new key.
+#    before Auth0 learns of any new key;
+# 6. with credential_rotation_overlap 1h, a rotation writes the new key as current and keeps the old credential
+#    enabled; a run inside the window changes nothing, writes no run marker and says until when; once Auth0's
+#    clock (the emulator's, moved by its admin API) is past the window, a run retires the old credential; inside
+#    the window of a later rotation, a forced run retires the old credential at once.
 # Every run is made at -vvvv with --diff; neither a private key nor the store's token may reach the output.
 set -eu -o pipefail
 config=../../integration_config.yml
 out="${OUTPUT_DIR:?run through ansible-test: make integration TARGET=name}"
 work=$(mktemp -d)
 bao_pid=
-cleanup() { if [ -n "$bao_pid" ]; then kill "$bao_pid" 2>/dev/null || true; wait "$bao_pid" 2>/dev/null || true; fi; rm -rf "$work"; }
+clock() {  # clock SECONDS: move the emulator's clock (the Date of its answers), as Auth0's would have moved
+    python - "$1" "$(value auth0_emulator_url)" "$(value auth0_emulator_ca_path)" <<'PY'
+import json, ssl, sys, urllib.request
+offset, url, ca = float(sys.argv[1]), sys.argv[2], sys.argv[3]
+request = urllib.request.Request(url + '/__emulator__/config', data=json.dumps({'clock_offset': offset}).encode(),
+                                 headers={'Content-Type': 'application/json'}, method='POST')
+urllib.request.urlopen(request, context=ssl.create_default_context(cafile=ca)).read()
+PY
+}
+cleanup() { clock 0 || true; if [ -n "$bao_pid" ]; then kill "$bao_pid" 2>/dev/null || true; wait "$bao_pid" 2>/dev/null || true; fi; rm -rf "$work"; }
 trap cleanup EXIT
 value() { sed -n "s/^$1: //p" "$config" | tr -d '"'; }
 python=$(command -v python)
@@ -81,4 +94,24 @@ VAULT_TOKEN="$read_token" run denied 2 -i "$work/inventory.yml" rotate.yml -e cr
 grep -q 'vault:secret/apps/billing.next refused staging the new key: permission denied' "$out/credential_rotation_vault-denied.log" \
     || { echo "the refused run does not name the secret and the permission"; exit 1; }
 check denied
+# 6. the overlap window, measured by Auth0's clock
+run overlap 0 -i "$work/inventory.yml" rotate.yml -e credential_rotation_force=true -e credential_rotation_overlap=1h
+grep -q 'retired after the overlap window of the new key, at ' "$out/credential_rotation_vault-overlap.log" \
+    || { echo "the rotation does not say the old credential waits for the overlap window"; exit 1; }
+check waiting
+run in-window 0 -i "$work/inventory.yml" rotate.yml -e credential_rotation_overlap=1h
+grep -q 'waiting until .* to retire the earlier credential' "$out/credential_rotation_vault-in-window.log" \
+    || { echo "a run inside the window does not say until when it waits"; exit 1; }
+check in-window
+clock 3700
+run after-window 0 -i "$work/inventory.yml" rotate.yml -e credential_rotation_overlap=1h
+check after-window
+clock 0
+# a forced run inside the window finishes the rotation waiting there at once (and starts no new one)
+run overlap-again 0 -i "$work/inventory.yml" rotate.yml -e credential_rotation_force=true -e credential_rotation_overlap=1h
+check waiting
+run forced-in-window 0 -i "$work/inventory.yml" rotate.yml -e credential_rotation_force=true -e credential_rotation_overlap=1h
+grep -q 'finished the earlier rotation' "$out/credential_rotation_vault-forced-in-window.log" \
+    || { echo "the forced run inside the window did not finish the rotation"; exit 1; }
+check after-window
 echo "credential_rotation_vault: every check passed"

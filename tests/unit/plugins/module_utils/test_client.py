@@ -7,6 +7,8 @@ import base64
 import json
 
 import httpx
+import datetime
+
 import pytest
 
 from ansible_collections.keyops.auth0.plugins.module_utils import _client
@@ -580,3 +582,15 @@ def test_empty_ca_path_means_system_cas(monkeypatch):
     monkeypatch.setattr(_client.ssl, 'create_default_context', spy)
     Auth0Client(DOMAIN, token='t', ca_path='').close()
     assert '' not in cafiles  # httpx's own default context (certifi) only
+
+
+def test_server_now_is_auth0s_date_plus_the_time_since():
+    """The overlap window of a rotation is measured by Auth0's clock: the Date of its last answer."""
+    api = Api().token()
+    api.expect('GET', CREDS_PATH, body=[], headers={'Date': 'Mon, 01 Jun 2026 10:00:00 GMT'})
+    client = make(api)
+    assert client.server_now() is None
+    client.list_credentials(CLIENT)
+    now = client.server_now()
+    assert now.tzinfo is not None and 0 <= (now - datetime.datetime(2026, 6, 1, 10, tzinfo=datetime.timezone.utc)).total_seconds() < 5
+    api.done()

@@ -293,3 +293,11 @@ def test_read_back_content_finds_the_client_s_item():
     assert _fleet.read_back_content(registered, 'C') is None
     assert _fleet.read_back_content({'skipped': True, 'results': []}, 'A') is None
     assert _fleet.read_back_content(None, 'A') is None
+
+
+def test_a_client_waiting_for_its_overlap_window():
+    assert _fleet.outcome('none', [], False, False, False, waiting=True) == 'waiting'
+    assert _fleet.outcome('rotate', [], False, False, False, waiting=True) == 'rotated'
+    assert _fleet.outcome('none', [], True, False, False, waiting=True) == 'refused'
+    summary = {'client_id': 'app', 'outcome': 'waiting', 'waiting_until': '2026-06-01T11:00:00Z'}
+    assert _fleet.message(summary) == 'Client app: waiting until 2026-06-01T11:00:00Z to retire the earlier credential.'

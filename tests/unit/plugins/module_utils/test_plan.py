@@ -276,3 +276,22 @@ def test_retirable_keeps_what_another_list_uses():
     assert retire == [] and candidates == []
     assert [(f['id'], f['reason']) for f in foreign] == [('c0', 'in use elsewhere: enabled for tls_client_auth'),
                                                          ('c9', 'in use elsewhere: enabled for self_signed_tls_client_auth')]
+
+
+@pytest.mark.parametrize('value, seconds', [
+    (0, 0), ('', 0), (None, 0), (3600, 3600), ('3600', 3600), ('90s', 90), ('30m', 1800), ('24h', 86400), ('7d', 604800),
+    ('2w', 1209600), ('1.5h', 5400), (' 12H ', 43200),
+])
+def test_overlap_durations(value, seconds):
+    assert _plan.overlap_seconds(value) == seconds
+
+
+@pytest.mark.parametrize('value', ['1 day', '-5', 'h', '5y', True, '1h30m'])
+def test_overlap_durations_refused(value):
+    with pytest.raises(ValueError):
+        _plan.overlap_seconds(value)
+
+
+def test_window_end_from_auth0s_creation_time():
+    assert _plan.window_end('2026-06-01T10:00:00.000Z', 3600) == parse_datetime('2026-06-01T11:00:00Z')
+    assert _plan.window_end(None, 3600) is None
