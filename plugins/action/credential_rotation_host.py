@@ -43,7 +43,7 @@ DEFAULTS = {'staged_suffix': '.next', 'key_mode': '0600', 'metadata': True, 'met
             'take_over_stale_marker': False, 'stale_marker_minutes': 120, 'replace_unusable_key': False, 'key_size': 3072,
             'expires_in_days': 365, 'rotate_before_days': 30, 'max_age_days': 0, 'destination': 'file',
             'vault_mount': 'secret', 'vault_addr': '', 'vault_namespace': '', 'vault_ca_cert': '', 'vault_approle_mount': 'approle',
-            'overlap': 0}
+            'overlap': 0, 'aws_region': '', 'aws_endpoint_url': ''}
 BATCH_WAIT = 3600.0
 TYPES = dict([(n, 'bool') for n in ('force', 'allow_secret_switch', 'retire', 'allow_partial', 'verify_host_token',
                                     'metadata', 'rollback_on_failure', 'take_over_stale_marker', 'replace_unusable_key')]

@@ -11,6 +11,13 @@ pruned, cleaned, with the same arguments and the same shape of result), so that 
 work on a store exactly as on a key file: the key's kid is always computed from the key itself, the new key is
 staged beside the current one before Auth0 learns of it, and promotion makes it current in one write.
 
+``aws_secretsmanager``: an AWS Secrets Manager secret, through ``boto3`` (imported on first use), as Secrets
+Manager's own rotation does it: the new key is written as a version labelled ``AWSPENDING`` (its
+``ClientRequestToken`` derived from the kid, so writing it again is idempotent), and promotion moves the label
+``AWSCURRENT`` to it, from the version read just before (the old one becomes ``AWSPREVIOUS``). Each version holds
+``private_key``, ``kid``, ``alg`` and ``client_id`` as JSON; the credential id is not known when the version is
+written and is not kept.
+
 The key goes from the controller's memory to the store: no file, no module process. The Auth0 client knows
 nothing of stores; the rotation's action plugins call them.
 
@@ -25,14 +32,16 @@ a restore writes the previous version's data again as a new version.
 from __future__ import annotations
 
 import datetime
+import hashlib
+import json
 import os
 
 from ansible_collections.keyops.auth0.plugins.module_utils import _keys
 
-DESTINATIONS = ('file', 'vault')
+DESTINATIONS = ('file', 'vault', 'aws_secretsmanager')
 #: The host settings (credential_rotation_* without the prefix) a store is opened with; none of them is a secret.
 SETTINGS = ('destination', 'staged_suffix', 'vault_mount', 'vault_addr', 'vault_namespace', 'vault_ca_cert',
-            'vault_approle_mount')
+            'vault_approle_mount', 'aws_region', 'aws_endpoint_url')
 
 
 class StoreError(Exception):
@@ -308,6 +317,205 @@ def _now():
     return datetime.datetime.now(datetime.timezone.utc).strftime('%Y-%m-%dT%H:%M:%SZ')
 
 
+def _boto3():
+    try:
+        import boto3  # pylint: disable=import-outside-toplevel
+        import botocore.exceptions  # pylint: disable=import-outside-toplevel
+    except ImportError:
+        raise StoreError('The aws_secretsmanager destination needs the Python library boto3 on the controller: pip '
+                         'install boto3 (the execution environment lists it).') from None
+    return boto3, botocore.exceptions
+
+
+PENDING, CURRENT, PREVIOUS = 'AWSPENDING', 'AWSCURRENT', 'AWSPREVIOUS'
+
+
+class SecretsManagerStore:
+    """The key of one client in an AWS Secrets Manager secret (see the module docstring)."""
+
+    kind = 'aws_secretsmanager'
+
+    def __init__(self, secret_id, region=None, endpoint_url=None, client=None):
+        self.secret_id = secret_id
+        # boto3 itself reads AWS_DEFAULT_REGION only; AWS_REGION is what amazon.aws and the AWS CLI read first
+        self._region = region or os.environ.get('AWS_REGION') or os.environ.get('AWS_DEFAULT_REGION') or None
+        self._endpoint_url = endpoint_url or None
+        self._client = client
+
+    def describe(self, stage=None):
+        return 'aws_secretsmanager:%s%s' % (self.secret_id, ' (%s)' % stage if stage else '')
+
+    def _connect(self):
+        if self._client is None:
+            boto3, errors = _boto3()
+            try:
+                session = boto3.session.Session(region_name=self._region)
+                self._client = session.client('secretsmanager', endpoint_url=self._endpoint_url)
+            except errors.NoRegionError:
+                raise StoreError('%s: no AWS region. Set AWS_REGION (or credential_rotation_aws_region).'
+                                 % self.describe()) from None
+            except errors.BotoCoreError as error:
+                raise StoreError('%s: %s' % (self.describe(), _first_line(error))) from None
+        return self._client
+
+    def _call(self, doing, method, missing=None, **kwargs):
+        """client.METHOD(**kwargs); ``missing``, when given, is returned for a secret that does not exist."""
+        client = self._connect()
+        dummy, errors = _boto3()
+        try:
+            return getattr(client, method)(**kwargs)
+        except errors.ClientError as error:
+            code = error.response.get('Error', {}).get('Code', '')
+            text = error.response.get('Error', {}).get('Message', '') or code
+            if code == 'ResourceNotFoundException' and missing is not None:
+                return missing
+            if code in ('AccessDeniedException', 'AccessDenied', 'UnrecognizedClientException', 'InvalidSignatureException'):
+                raise StoreError('%s refused %s: permission denied (%s). Allow secretsmanager:DescribeSecret, '
+                                 'GetSecretValue, PutSecretValue, UpdateSecretVersionStage and CreateSecret on it.'
+                                 % (self.describe(), doing, text)) from None
+            if code in ('ThrottlingException', 'TooManyRequestsException', 'LimitExceededException'):
+                raise StoreError('%s throttled %s (%s); run again later.' % (self.describe(), doing, text)) from None
+            raise StoreError('%s refused %s: %s (%s).' % (self.describe(), doing, text, code)) from None
+        except errors.NoCredentialsError:
+            raise StoreError('%s: no AWS credentials. Give them as amazon.aws users do: AWS_ACCESS_KEY_ID and '
+                             'AWS_SECRET_ACCESS_KEY, AWS_PROFILE, or the instance or task role.' % self.describe()) from None
+        except errors.NoRegionError:
+            raise StoreError('%s: no AWS region. Set AWS_REGION (or credential_rotation_aws_region).' % self.describe()) from None
+        except errors.BotoCoreError as error:
+            raise StoreError('%s could not be reached while %s: %s' % (self.describe(), doing, _first_line(error))) from None
+
+    def _stages(self):
+        """({stage: version id}, exists) of the secret."""
+        answer = self._call('reading the secret', 'describe_secret', missing={}, SecretId=self.secret_id)
+        if answer == {}:
+            return {}, False
+        stages = {}
+        for version, labels in (answer.get('VersionIdsToStages') or {}).items():
+            for label in labels:
+                stages[label] = version
+        return stages, True
+
+    def _value(self, version):
+        if not version:
+            return None
+        answer = self._call('reading the key', 'get_secret_value', SecretId=self.secret_id, VersionId=version)
+        try:
+            data = json.loads(answer.get('SecretString') or '')
+        except ValueError:
+            return {'private_key': answer.get('SecretString')}
+        return data if isinstance(data, dict) else {'private_key': None}
+
+    def _state(self):
+        stages, exists = self._stages()
+        live = self._value(stages.get(CURRENT))
+        staged = None
+        if stages.get(PENDING) and stages.get(PENDING) != stages.get(CURRENT):
+            staged = self._value(stages[PENDING])
+        return stages, exists, live, staged
+
+    def _result(self, live, staged, changed=False, **extra):
+        metadata = dict((k, v) for k, v in (live or {}).items() if k != 'private_key') or None
+        out = {'changed': changed, 'key': _key_view(self.describe(CURRENT), live, self.kind),
+               'staged': _key_view(self.describe(PENDING), staged, self.kind), 'metadata': metadata, 'backups': [],
+               'leftovers': [], 'removed': [], 'directory': None, 'previous_kid': (metadata or {}).get('previous_kid')}
+        out.update(extra)
+        return out
+
+    @staticmethod
+    def _token(kid, purpose='stage'):
+        """The ClientRequestToken of a version: the same key gives the same token (a repeated write adds nothing)."""
+        return hashlib.sha256(('%s:%s' % (purpose, kid)).encode('utf-8')).hexdigest()[:64]
+
+    def run(self, args, check_mode=False):
+        states = {'read': self._read_state, 'staged': self._staged, 'promoted': self._promoted, 'restored': self._restored,
+                  'pruned': self._pruned, 'cleaned': self._cleaned}
+        try:
+            return states[args['state']](args, check_mode)
+        except StoreError as error:
+            return {'failed': True, 'msg': str(error)}
+
+    def _read_state(self, args, check_mode):
+        dummy, dummy2, live, staged = self._state()
+        return self._result(live, staged)
+
+    def _staged(self, args, check_mode):
+        private, kid = args['private_key'], args['kid']
+        if _keys.kid_for_public_key(private) != kid:
+            return {'failed': True, 'msg': 'The key to stage has another kid than %s.' % kid}
+        stages, exists, live, staged = self._state()
+        if staged is not None and _key_view('', staged)['kid'] == kid:
+            return self._result(live, staged)
+        if live is not None and _key_view('', live)['kid'] == kid:
+            # a new secret's first version: Secrets Manager labels it AWSCURRENT as well (no application read the
+            # secret before it existed)
+            return self._result(live, None)
+        new = {'private_key': private, 'kid': kid, 'staged_at': _now()}
+        if not check_mode:
+            if not exists:
+                self._call('creating the secret', 'create_secret', Name=self.secret_id,
+                           Description='Private key of an Auth0 client (Private Key JWT), rotated by keyops.auth0')
+            self._call('staging the new key', 'put_secret_value', SecretId=self.secret_id, SecretString=json.dumps(new),
+                       ClientRequestToken=self._token(kid), VersionStages=[PENDING])
+        return self._result(live, new, changed=True, diff={'before': {'kid': _key_view('', staged)['kid'] if staged else None},
+                                                           'after': {'kid': kid}})
+
+    def _promoted(self, args, check_mode):
+        kid = args['kid']
+        stages, exists, live, staged = self._state()
+        live_kid = _key_view('', live)['kid'] if live else None
+        if live_kid == kid:
+            return self._result(live, staged)
+        if staged is None or _key_view('', staged)['kid'] != kid:
+            return {'failed': True, 'msg': 'Neither the live key nor the staged key of %s has the kid %s.' % (self.describe(), kid)}
+        if not check_mode:
+            move = dict(SecretId=self.secret_id, VersionStage=CURRENT, MoveToVersionId=stages[PENDING])
+            if stages.get(CURRENT):
+                move['RemoveFromVersionId'] = stages[CURRENT]  # refused when another writer moved AWSCURRENT since the read
+            self._call('making the new key current', 'update_secret_version_stage', **move)
+            self._call('removing the pending label', 'update_secret_version_stage', SecretId=self.secret_id,
+                       VersionStage=PENDING, RemoveFromVersionId=stages[PENDING])
+        return self._result(staged, None, changed=True, removed=[self.describe(PENDING)],
+                            diff={'before': {'kid': live_kid}, 'after': {'kid': kid}})
+
+    def _restored(self, args, check_mode):
+        kid = args['kid']
+        stages, exists, live, staged = self._state()
+        if not live or _key_view('', live)['kid'] != kid:
+            return self._result(live, staged)
+        previous = self._value(stages.get(PREVIOUS))
+        if not previous or not _key_view('', previous)['usable']:
+            return {'failed': True, 'msg': '%s has no AWSPREVIOUS version with a usable key to restore.' % self.describe()}
+        if not check_mode:
+            self._call('putting the previous key back', 'update_secret_version_stage', SecretId=self.secret_id,
+                       VersionStage=CURRENT, MoveToVersionId=stages[PREVIOUS], RemoveFromVersionId=stages[CURRENT])
+            self._call('keeping the replaced key pending', 'update_secret_version_stage', SecretId=self.secret_id,
+                       VersionStage=PENDING, MoveToVersionId=stages[CURRENT],
+                       **({'RemoveFromVersionId': stages[PENDING]} if stages.get(PENDING) else {}))
+        return self._result(previous, live, changed=True)
+
+    def _pruned(self, args, check_mode):
+        dummy, dummy2, live, staged = self._state()
+        return self._result(live, staged, msg='Secrets Manager keeps earlier versions itself.')
+
+    def _cleaned(self, args, check_mode):
+        stages, exists, live, staged = self._state()
+        if not args.get('remove_staged') or staged is None:
+            return self._result(live, staged)
+        if args.get('kid') and _key_view('', staged)['kid'] not in (args['kid'], None):
+            return self._result(live, staged)
+        if not check_mode:
+            self._call('removing the pending label', 'update_secret_version_stage', SecretId=self.secret_id,
+                       VersionStage=PENDING, RemoveFromVersionId=stages[PENDING])
+        return self._result(live, None, changed=True, removed=[self.describe(PENDING)])
+
+    def staged_key(self, kid):
+        dummy, dummy2, live, staged = self._state()
+        for data in (staged, live):
+            if data and _key_view('', data)['kid'] == kid:
+                return data['private_key']
+        return None
+
+
 def open_store(settings, path, staged_path):
     """The store of a host's settings (its credential_rotation_* values without the prefix), or None for files."""
     destination = settings.get('destination') or 'file'
@@ -318,4 +526,7 @@ def open_store(settings, path, staged_path):
                              addr=settings.get('vault_addr') or None, namespace=settings.get('vault_namespace') or None,
                              ca_cert=settings.get('vault_ca_cert') or None,
                              approle_mount=settings.get('vault_approle_mount') or 'approle')
+    if destination == 'aws_secretsmanager':
+        return SecretsManagerStore(path, region=settings.get('aws_region') or None,
+                                   endpoint_url=settings.get('aws_endpoint_url') or None)
     raise StoreError('credential_rotation_destination is %r; use one of %s.' % (destination, ', '.join(DESTINATIONS)))

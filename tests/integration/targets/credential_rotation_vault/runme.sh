@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The credential_rotation role with the vault destination: the client's key is a secret of a KV v2 mount in an
 # OpenBao dev server (started here on a free loopback port, stopped at the end by its PID), written from the
-# controller's memory. check.py computes every kid from the keys it reads from the store.
+# controller's memory. store_check.py computes every kid from the keys it reads from the store.
 # 1. a forced run rotates: the secret's new version holds the new key and names its credential, the previous
 #    version the first key, nothing stays staged, Auth0 holds only the new credential;
 # 2. a plain run then changes nothing (no new version);
@@ -72,7 +72,7 @@ run() {  # run LABEL EXPECTED_RC ansible-playbook args...
         exit 1
     fi
 }
-check() { python check.py "$1" "$work" "$config"; }
+check() { python ../auth0_common/tasks/store_check.py vault "$1" "$work" "$config"; }
 
 run setup 0 -i "${INVENTORY_PATH:?}" setup.yml
 run rotate 0 -i "$work/inventory.yml" rotate.yml -e credential_rotation_force=true

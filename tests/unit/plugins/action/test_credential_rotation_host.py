@@ -37,7 +37,7 @@ ROLE_DEFAULTS = {
     'health_check_delay': 2, 'rollback_on_failure': True, 'verify_audience': '', 'verify_host_token': False, 'retire': True,
     'auth0_token': '', 'allow_partial': False, 'replace_unusable_key': False, 'stale_marker_minutes': 120,
     'take_over_stale_marker': False, 'destination': 'file', 'vault_mount': 'secret', 'vault_addr': '', 'vault_namespace': '',
-    'vault_ca_cert': '', 'vault_approle_mount': 'approle', 'overlap': 0}
+    'vault_ca_cert': '', 'vault_approle_mount': 'approle', 'overlap': 0, 'aws_region': '', 'aws_endpoint_url': ''}
 FIELDS = {'fields': 'client_id,name,client_authentication_methods,token_endpoint_auth_method,signed_request_object,client_metadata',
           'include_fields': 'true'}
 
@@ -978,7 +978,10 @@ def test_a_vault_host_resumes_with_the_key_staged_in_the_store(store):
 @pytest.mark.parametrize('settings, message', [
     ({'destination': 'vault', 'verify_host_token': True},
      'credential_rotation_verify_host_token on web1 needs a key file on the host; with the vault destination'),
-    ({'destination': 'bucket'}, "credential_rotation_destination on web1 is 'bucket'; use one of file, vault."),
+    ({'destination': 'bucket'}, "credential_rotation_destination on web1 is 'bucket'; use one of file, vault, aws_secretsmanager."),
+    ({'destination': 'aws_secretsmanager', 'verify_host_token': True},
+     'credential_rotation_verify_host_token on web1 needs a key file on the host; with the aws_secretsmanager destination'),
+    ({'overlap': 'a day'}, "credential_rotation_overlap on web1 is 'a day'; give a duration such as 3600 (seconds), 30m"),
 ])
 def test_store_settings_that_cannot_work_are_refused(settings, message):
     result = Host(key_path='apps/billing', **settings).run('read')

@@ -1,5 +1,7 @@
 #!/usr/bin/env python
-"""check.py PHASE WORK CONFIG: what the secret in OpenBao and the client in the emulator hold after a run.
+"""store_check.py STORE PHASE WORK CONFIG: what the secret (STORE vault: secret/apps/billing in OpenBao, VAULT_ADDR
+and VAULT_TOKEN; aws: the Secrets Manager secret apps/billing in moto's server, AWS_ENDPOINT_URL) and the client in
+the emulator hold after a run of the credential_rotation_vault or credential_rotation_aws target.
 
 The kid of every key is computed from the key read from the store, never taken from the secret's metadata.
 Each phase saves what it found in WORK/last.json for the next one to compare with.
@@ -13,7 +15,6 @@ import ssl
 import sys
 import urllib.request
 
-import hvac
 from cryptography.hazmat.primitives.serialization import load_pem_private_key
 
 
@@ -39,24 +40,74 @@ def emulator(config):
         return json.load(answer)
 
 
-def secret(client, path, version=None):
-    try:
-        answer = client.secrets.kv.v2.read_secret_version(path=path, version=version, mount_point='secret',
-                                                          raise_on_deleted_version=False)
-    except hvac.exceptions.InvalidPath:
-        return None, 0
-    data = answer['data']['data']
-    return data, answer['data']['metadata']['version']
+class Vault:
+    """The secret in OpenBao: versions are numbers; the staged key is PATH.next."""
+
+    def __init__(self):
+        import hvac  # pylint: disable=import-outside-toplevel
+        self.hvac = hvac
+        self.client = hvac.Client(url=os.environ['VAULT_ADDR'], token=os.environ['VAULT_TOKEN'])
+
+    def _read(self, path, version=None):
+        try:
+            answer = self.client.secrets.kv.v2.read_secret_version(path=path, version=version, mount_point='secret',
+                                                                   raise_on_deleted_version=False)
+        except self.hvac.exceptions.InvalidPath:
+            return None, None
+        return answer['data']['data'], answer['data']['metadata']['version']
+
+    def current(self):
+        return self._read('apps/billing')
+
+    def staged(self):
+        return self._read('apps/billing.next')[0]
+
+    def previous(self, version):
+        return self._read('apps/billing', version - 1)[0]
+
+
+class SecretsManager:
+    """The secret in Secrets Manager: versions are ids; staged is AWSPENDING on another version than AWSCURRENT."""
+
+    def __init__(self):
+        import boto3  # pylint: disable=import-outside-toplevel
+        self.client = boto3.client('secretsmanager')
+
+    def _stages(self):
+        stages = {}
+        for version, labels in self.client.describe_secret(SecretId='apps/billing')['VersionIdsToStages'].items():
+            for label in labels:
+                stages[label] = version
+        return stages
+
+    def _value(self, version):
+        return json.loads(self.client.get_secret_value(SecretId='apps/billing', VersionId=version)['SecretString'])
+
+    def current(self):
+        version = self._stages()['AWSCURRENT']
+        return self._value(version), version
+
+    def staged(self):
+        stages = self._stages()
+        if stages.get('AWSPENDING') and stages['AWSPENDING'] != stages['AWSCURRENT']:
+            return self._value(stages['AWSPENDING'])
+        return None
+
+    def previous(self, version):
+        stages = self._stages()
+        return self._value(stages['AWSPREVIOUS']) if stages.get('AWSPREVIOUS') else None
 
 
 def main():
-    phase, work, config = sys.argv[1:4]
+    kind, phase, work, config = sys.argv[1:5]
+    sys.argv[1:] = sys.argv[2:]  # fail() names the phase
     saved = json.load(open(os.path.join(work, 'client.json'), encoding='utf-8'))
     last_path = os.path.join(work, 'last.json')
-    last = json.load(open(last_path, encoding='utf-8')) if os.path.exists(last_path) else {}
-    vault = hvac.Client(url=os.environ['VAULT_ADDR'], token=os.environ['VAULT_TOKEN'])
-    current, version = secret(vault, 'apps/billing')
-    staged, dummy = secret(vault, 'apps/billing.next')
+    # before the first run, the secret holds the first key (setup.yml)
+    last = json.load(open(last_path, encoding='utf-8')) if os.path.exists(last_path) else {'current_kid': saved['first_kid']}
+    store = Vault() if kind == 'vault' else SecretsManager()
+    current, version = store.current()
+    staged = store.staged()
     current_kid = kid_for_public_key(current['private_key'])
     staged_kid = kid_for_public_key(staged['private_key']) if staged else None
     state = emulator(config)
@@ -76,14 +127,12 @@ def main():
         if staged is not None:
             fail('a staged key is left in the store: %s' % staged_kid)
         cred = [c for c in credentials if c['kid'] == current_kid][0]
-        if current.get('credential_id') != cred['id'] or current.get('client_id') != saved['client_id']:
+        if kind == 'vault' and (current.get('credential_id') != cred['id'] or current.get('client_id') != saved['client_id']):
             fail('the metadata of the secret does not name the credential %s: %s' % (cred['id'], {
                 k: v for k, v in current.items() if k != 'private_key'}))
-        previous, dummy = secret(vault, 'apps/billing', version - 1)
-        if kid_for_public_key(previous['private_key']) != current.get('previous_kid'):
-            fail('the previous version of the secret does not hold the previous key %s' % current.get('previous_kid'))
-    if phase == 'rotated' and current.get('previous_kid') != saved['first_kid']:
-        fail('previous_kid is %s, not the first key %s' % (current.get('previous_kid'), saved['first_kid']))
+        previous = store.previous(version)
+        if phase not in ('unchanged', 'after-window') and (not previous or kid_for_public_key(previous['private_key']) != last.get('current_kid')):
+            fail('the previous version of the secret does not hold the key it held before (%s)' % last.get('current_kid'))
     if phase == 'unchanged' and (version != last.get('version') or current_kid != last.get('current_kid')):
         fail('a run with nothing to do wrote the secret (version %s, was %s)' % (version, last.get('version')))
     if phase == 'stopped':
@@ -99,8 +148,8 @@ def main():
         cred = [c for c in credentials if c['kid'] == current_kid]
         if len(found['kids']) != 2 or current_kid not in enabled_kids or len(enabled_kids) != 2 or staged is not None:
             fail('inside the overlap window the secret should hold the new key and both credentials stay enabled: %s' % found)
-        if not cred or current.get('credential_id') != cred[0]['id']:
-            fail('the secret does not name the new credential')
+        if not cred or (kind == 'vault' and current.get('credential_id') != cred[0]['id']):
+            fail('the secret does not hold the key of the new credential')
         if (client.get('client_metadata') or {}).get('keyops_rotation'):
             fail('a run marker is left on the client while the rotation waits in its window')
     if phase == 'in-window' and (version != last.get('version') or found['kids'] != last.get('kids')):

@@ -1,0 +1,106 @@
+#!/usr/bin/env bash
+# The credential_rotation role with the aws_secretsmanager destination: the client's key is the AWSCURRENT version
+# of a Secrets Manager secret in moto's server (started here on a free loopback port, stopped at the end by its
+# PID), written from the controller's memory. store_check.py computes every kid from the keys it reads.
+# 1. a forced run rotates: a new version labelled AWSCURRENT holds the new key, AWSPREVIOUS the first key, no
+#    AWSPENDING version is left, Auth0 holds only the new credential;
+# 2. a plain run then changes nothing;
+# 3. a forced run whose proof of the new key Auth0 throttles stops after staging (AWSPENDING) and registering;
+# 4. a plain run resumes it with the pending key (no second new credential) and retires the old one;
+# 5. with an endpoint nobody answers, a forced run fails naming the secret, before Auth0 learns of a new key;
+# 6. with credential_rotation_overlap 1h, the old credential stays enabled until Auth0's clock (the emulator's,
+#    moved by its admin API) is past the window; a run inside the window changes nothing.
+# Every run is made at -vvvv with --diff; neither a private key nor the AWS secret key may reach the output.
+set -eu -o pipefail
+config=../../integration_config.yml
+out="${OUTPUT_DIR:?run through ansible-test: make integration TARGET=name}"
+work=$(mktemp -d)
+moto_pid=
+value() { sed -n "s/^$1: //p" "$config" | tr -d '"'; }
+clock() {  # clock SECONDS: move the emulator's clock (the Date of its answers), as Auth0's would have moved
+    python - "$1" "$(value auth0_emulator_url)" "$(value auth0_emulator_ca_path)" <<'PY'
+import json, ssl, sys, urllib.request
+offset, url, ca = float(sys.argv[1]), sys.argv[2], sys.argv[3]
+request = urllib.request.Request(url + '/__emulator__/config', data=json.dumps({'clock_offset': offset}).encode(),
+                                 headers={'Content-Type': 'application/json'}, method='POST')
+urllib.request.urlopen(request, context=ssl.create_default_context(cafile=ca)).read()
+PY
+}
+cleanup() { clock 0 || true; if [ -n "$moto_pid" ]; then kill "$moto_pid" 2>/dev/null || true; wait "$moto_pid" 2>/dev/null || true; fi; rm -rf "$work"; }
+trap cleanup EXIT
+python=$(command -v python)
+moto=$(dirname "$(readlink -f "$python")")/moto_server
+[ -x "$moto" ] || moto=$(command -v moto_server)
+free_port() { python -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+port=$(free_port)
+"$moto" -H 127.0.0.1 -p "$port" > "$out/credential_rotation_aws-moto.log" 2>&1 &
+moto_pid=$!
+aws_secret=$(python -c 'import secrets; print("aws-secret-" + secrets.token_urlsafe(24))')
+export AWS_ENDPOINT_URL="http://127.0.0.1:$port" AWS_ACCESS_KEY_ID=AKIAKEYOPSTEST000001 AWS_SECRET_ACCESS_KEY="$aws_secret" \
+    AWS_REGION=eu-west-1 AWS_DEFAULT_REGION=eu-west-1
+ready=
+for _ in $(seq 100); do
+    if python -c 'import os, urllib.request; urllib.request.urlopen(os.environ["AWS_ENDPOINT_URL"] + "/moto-api/")' 2>/dev/null; then
+        ready=1
+        break
+    fi
+    sleep 0.1
+done
+[ -n "$ready" ] || { tail -n 20 "$out/credential_rotation_aws-moto.log"; echo "moto's server did not start"; exit 1; }
+AWS_CONFIG_FILE=/dev/null AWS_SHARED_CREDENTIALS_FILE=/dev/null
+export AWS_CONFIG_FILE AWS_SHARED_CREDENTIALS_FILE
+AUTH0_DOMAIN=$(value auth0_emulator_domain)
+AUTH0_CA_PATH=$(value auth0_emulator_ca_path)
+AUTH0_CLIENT_ID=$(value auth0_emulator_management_client_id)
+AUTH0_CLIENT_SECRET=$(value auth0_emulator_management_client_secret)
+export AUTH0_DOMAIN AUTH0_CA_PATH AUTH0_CLIENT_ID AUTH0_CLIENT_SECRET
+export ANSIBLE_ROLES_PATH=..
+
+run() {  # run LABEL EXPECTED_RC ansible-playbook args...
+    local label=$1 expected=$2 rc=0 log
+    shift 2
+    log="$out/credential_rotation_aws-$label.log"
+    ansible-playbook "$@" -e "@${config}" -e "work_dir=${work}" -vvvv --diff > "$log" 2>&1 || rc=$?
+    if [ "$rc" != "$expected" ]; then
+        grep -E '^(TASK|fatal|failed|FAILED|ERROR|\[ERROR\]|  "msg"|PLAY RECAP)' "$log" | tail -n 60
+        echo "credential_rotation_aws $label: rc $rc, expected $expected; full output in $log"
+        exit 1
+    fi
+    ../auth0_common/tasks/leak_check.sh "$log" "$config"
+    if grep -qF -- "$aws_secret" "$log"; then
+        echo "LEAK: the AWS secret access key in $log"
+        exit 1
+    fi
+}
+check() { python ../auth0_common/tasks/store_check.py aws "$1" "$work" "$config"; }
+
+run setup 0 -i "${INVENTORY_PATH:?}" setup.yml
+run rotate 0 -i "$work/inventory.yml" rotate.yml -e credential_rotation_force=true
+check rotated
+run again 0 -i "$work/inventory.yml" rotate.yml
+check unchanged
+run throttle 0 -i "${INVENTORY_PATH:?}" throttle.yml
+run stopped 2 -i "$work/inventory.yml" rotate.yml -e credential_rotation_force=true
+grep -q 'throttled the request (rate limit) on every attempt' "$out/credential_rotation_aws-stopped.log" \
+    || { echo "the stopped run does not name the throttling"; exit 1; }
+check stopped
+run clear 0 -i "${INVENTORY_PATH:?}" clear.yml
+run resume 0 -i "$work/inventory.yml" rotate.yml
+check resumed
+# an endpoint nobody answers: the read fails, naming the secret, before any change
+AWS_ENDPOINT_URL="http://127.0.0.1:$(free_port)" run unreachable 2 -i "$work/inventory.yml" rotate.yml -e credential_rotation_force=true
+grep -q 'aws_secretsmanager:apps/billing could not be reached while reading the secret' "$out/credential_rotation_aws-unreachable.log" \
+    || { echo "the failed run does not name the unreachable secret"; exit 1; }
+check denied
+# the overlap window, measured by Auth0's clock
+run overlap 0 -i "$work/inventory.yml" rotate.yml -e credential_rotation_force=true -e credential_rotation_overlap=1h
+check waiting
+run in-window 0 -i "$work/inventory.yml" rotate.yml -e credential_rotation_overlap=1h
+grep -q 'waiting until .* to retire the earlier credential' "$out/credential_rotation_aws-in-window.log" \
+    || { echo "a run inside the window does not say until when it waits"; exit 1; }
+check in-window
+clock 3700
+run after-window 0 -i "$work/inventory.yml" rotate.yml -e credential_rotation_overlap=1h
+check after-window
+clock 0
+echo "credential_rotation_aws: every check passed"
