@@ -5,6 +5,8 @@ errors: the credential_key_file contract, check-and-set, check mode, and errors 
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 hvac = pytest.importorskip('hvac')  # an optional library: the core-floor venv runs without it
@@ -180,3 +182,146 @@ def test_open_store():
     assert store.describe() == 'vault:kv/apps/x'
     with pytest.raises(_stores.StoreError, match="credential_rotation_destination is 's3'"):
         _stores.open_store({'destination': 's3'}, 'a', 'b')
+
+
+# -- aws_secretsmanager ----------------------------------------------------------------------------------
+
+botocore_exceptions = pytest.importorskip('botocore.exceptions')
+
+
+def client_error(code, message='refused'):
+    return botocore_exceptions.ClientError({'Error': {'Code': code, 'Message': message}}, 'Operation')
+
+
+class FakeSecretsManager:
+    """The Secrets Manager calls the store makes, over one secret's versions and labels, as AWS answers them."""
+
+    def __init__(self):
+        self.exists = False
+        self.versions = {}  # id -> SecretString
+        self.labels = {}  # label -> id
+        self.refuse = {}
+        self.calls = []
+
+    def _check(self, name):
+        self.calls.append(name)
+        if name in self.refuse:
+            raise self.refuse[name]
+
+    def describe_secret(self, SecretId):  # noqa: N803 (boto3's argument names)
+        self._check('describe_secret')
+        if not self.exists:
+            raise client_error('ResourceNotFoundException', "Secrets Manager can't find the specified secret.")
+        stages = dict((v, []) for v in self.versions)
+        for label, version in self.labels.items():
+            stages[version].append(label)
+        return {'VersionIdsToStages': stages}
+
+    def get_secret_value(self, SecretId, VersionId):  # noqa: N803
+        self._check('get_secret_value')
+        return {'SecretString': self.versions[VersionId]}
+
+    def create_secret(self, Name, Description=None, SecretString=None):  # noqa: N803
+        self._check('create_secret')
+        self.exists = True
+
+    def put_secret_value(self, SecretId, SecretString, ClientRequestToken, VersionStages):  # noqa: N803
+        self._check('put_secret_value')
+        if ClientRequestToken in self.versions:
+            assert self.versions[ClientRequestToken] == SecretString
+            return
+        first = not self.versions
+        self.versions[ClientRequestToken] = SecretString
+        for label in VersionStages + (['AWSCURRENT'] if first else []):  # AWS labels a first version AWSCURRENT
+            self.labels[label] = ClientRequestToken
+
+    def update_secret_version_stage(self, SecretId, VersionStage, MoveToVersionId=None, RemoveFromVersionId=None):  # noqa: N803
+        self._check('update_secret_version_stage')
+        if RemoveFromVersionId and self.labels.get(VersionStage) != RemoveFromVersionId:
+            raise client_error('InvalidParameterException', 'The staging label is not attached to that version.')
+        if VersionStage == 'AWSCURRENT' and MoveToVersionId and self.labels.get('AWSCURRENT'):
+            self.labels['AWSPREVIOUS'] = self.labels['AWSCURRENT']
+        if MoveToVersionId:
+            self.labels[VersionStage] = MoveToVersionId
+        else:
+            self.labels.pop(VersionStage, None)
+
+
+@pytest.fixture
+def aws():
+    return _stores.SecretsManagerStore('apps/billing', region='eu-west-1', client=FakeSecretsManager())
+
+
+def test_aws_first_rotation_creates_the_secret(aws, keys):
+    staged = aws.run({'state': 'staged', 'private_key': keys[0], 'kid': kid(keys[0])})
+    assert staged['changed'] and aws._client.calls[-2:] == ['create_secret', 'put_secret_value']  # pylint: disable=protected-access
+    again = aws.run({'state': 'staged', 'private_key': keys[0], 'kid': kid(keys[0])})
+    assert again['changed'] is False and again['key']['kid'] == kid(keys[0])  # a first version is AWSCURRENT at once
+    assert aws.run({'state': 'promoted', 'kid': kid(keys[0])})['changed'] is False
+
+
+def test_aws_pending_then_current_then_previous(aws, keys):
+    for key in keys:
+        aws.run({'state': 'staged', 'private_key': key, 'kid': kid(key)})
+        aws.run({'state': 'promoted', 'kid': kid(key)})
+    fake = aws._client  # pylint: disable=protected-access
+    value = json.loads(fake.versions[fake.labels['AWSCURRENT']])
+    assert value['private_key'] == keys[1] and value['kid'] == kid(keys[1])
+    assert json.loads(fake.versions[fake.labels['AWSPREVIOUS']])['private_key'] == keys[0]
+    assert 'AWSPENDING' not in fake.labels
+    read = aws.run({'state': 'read'})
+    assert read['key']['kid'] == kid(keys[1]) and read['staged']['exists'] is False and read['key']['store'] == 'aws_secretsmanager'
+    restored = aws.run({'state': 'restored', 'kid': kid(keys[1])})
+    assert restored['changed'] and restored['key']['kid'] == kid(keys[0]) and restored['staged']['kid'] == kid(keys[1])
+    assert aws.staged_key(kid(keys[1])) == keys[1]
+    cleaned = aws.run({'state': 'cleaned', 'remove_staged': True, 'kid': kid(keys[1])})
+    assert cleaned['changed'] and 'AWSPENDING' not in fake.labels
+
+
+def test_aws_promotion_refused_when_another_writer_moved_awscurrent(aws, keys):
+    aws.run({'state': 'staged', 'private_key': keys[0], 'kid': kid(keys[0])})
+    aws.run({'state': 'staged', 'private_key': keys[1], 'kid': kid(keys[1])})
+    fake = aws._client  # pylint: disable=protected-access
+    real = fake.describe_secret
+
+    def stale(SecretId):  # noqa: N803
+        answer = real(SecretId)
+        fake.labels['AWSCURRENT'] = fake.labels['AWSPENDING']  # another writer moves the label after this read
+        return answer
+    fake.describe_secret = stale
+    out = aws.run({'state': 'promoted', 'kid': kid(keys[1])})
+    assert out['failed'] and 'refused making the new key current: The staging label is not attached' in out['msg']
+
+
+@pytest.mark.parametrize('error, message', [
+    (client_error('AccessDeniedException', 'not authorized'),
+     'refused staging the new key: permission denied (not authorized). Allow secretsmanager:DescribeSecret'),
+    (client_error('ThrottlingException', 'Rate exceeded'), 'throttled staging the new key (Rate exceeded)'),
+    (client_error('InternalServiceError', 'boom'), 'refused staging the new key: boom (InternalServiceError).'),
+    (botocore_exceptions.NoCredentialsError(), 'no AWS credentials. Give them as amazon.aws users do'),
+    (botocore_exceptions.EndpointConnectionError(endpoint_url='https://x'), 'could not be reached while staging the new key'),
+])
+def test_aws_failures_name_the_secret(aws, keys, error, message):
+    aws._client.refuse['put_secret_value'] = error  # pylint: disable=protected-access
+    out = aws.run({'state': 'staged', 'private_key': keys[0], 'kid': kid(keys[0])})
+    assert out['failed'] and out['msg'].startswith('aws_secretsmanager:apps/billing') and message in out['msg']
+    assert keys[0] not in out['msg']
+
+
+def test_aws_region_comes_from_aws_region_first(monkeypatch):
+    monkeypatch.setenv('AWS_REGION', 'eu-central-1')
+    monkeypatch.setenv('AWS_DEFAULT_REGION', 'us-east-1')
+    assert _stores.SecretsManagerStore('s')._region == 'eu-central-1'  # pylint: disable=protected-access
+    monkeypatch.delenv('AWS_REGION')
+    assert _stores.SecretsManagerStore('s')._region == 'us-east-1'  # pylint: disable=protected-access
+    assert _stores.open_store({'destination': 'aws_secretsmanager', 'aws_region': 'ap-south-1'}, 's', 'x')._region == 'ap-south-1'
+
+
+def test_missing_libraries_say_how_to_install(monkeypatch):
+    monkeypatch.setitem(__import__('sys').modules, 'hvac', None)
+    monkeypatch.setitem(__import__('sys').modules, 'boto3', None)
+    out = _stores.VaultKV2Store('a', 'a.next').run({'state': 'read'})
+    assert out == {'failed': True, 'msg': 'The vault destination needs the Python library hvac on the controller: pip install '
+                                          'hvac (the execution environment lists it).'}
+    out = _stores.SecretsManagerStore('a').run({'state': 'read'})
+    assert out['failed'] and 'needs the Python library boto3 on the controller: pip install boto3' in out['msg']
