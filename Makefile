@@ -126,6 +126,7 @@ build-test: venv
 	$(BIN)/ansible-builder introspect --sanitize $(COLLECTIONS)/installed > $(COLLECTIONS)/ee/introspect.txt
 	$(BIN)/python tests/utils/check_ee.py --context $(COLLECTIONS)/ee/context --introspect $(COLLECTIONS)/ee/introspect.txt \
 	  --galaxy $(TREE)/galaxy.yml --python-requirement httpx --python-requirement cryptography \
+	  --python-requirement hvac --python-requirement boto3 \
 	  --base-image quay.io/centos/centos:stream9 --system-package openssh-clients --system-package python3.11
 	cd $(TREE) && ANSIBLE_COLLECTIONS_PATH=$(COLLECTIONS)/installed $(BIN)/python tests/utils/awx_runner_check.py
 	$(BIN)/python tests/utils/check_demo.py -- $(MAKE) --no-print-directory demo

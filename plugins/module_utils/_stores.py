@@ -91,8 +91,8 @@ class VaultKV2Store:
                              token=token or os.environ.get('VAULT_TOKEN') or os.environ.get('BAO_TOKEN'),
                              role_id=role_id or os.environ.get('VAULT_ROLE_ID'),
                              secret_id=secret_id or os.environ.get('VAULT_SECRET_ID'),
-                             approle_mount=approle_mount, namespace=namespace or os.environ.get('VAULT_NAMESPACE'),
-                             ca_cert=ca_cert or os.environ.get('VAULT_CACERT'), timeout=timeout)
+                             approle_mount=approle_mount, namespace=namespace or os.environ.get('VAULT_NAMESPACE') or None,
+                             ca_cert=ca_cert or os.environ.get('VAULT_CACERT') or None, timeout=timeout)
         self._client = client
 
     # -- connection -------------------------------------------------------------------------------------
