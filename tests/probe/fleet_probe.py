@@ -11,8 +11,12 @@ or ``--duration``).
 
 Like a real application it retries a request that met a transient answer (429, 5xx, connection
 error) a few times before counting it as failed; any 4xx other than 429 counts as failed at once.
-It is independent of the collection's code: only cryptography, PyJWT and httpx. Assertions and
-tokens are never printed or written.
+It is independent of the collection's code: only cryptography, PyJWT and httpx (and, to read the key from a
+secret store as a consumer would, hvac or boto3). Assertions and tokens are never printed or written.
+
+``--key vault:PATH`` reads the current version of the KV v2 secret PATH (mount ``secret``) from VAULT_ADDR with
+VAULT_TOKEN, ``--key aws:NAME`` the AWSCURRENT version of a Secrets Manager secret (AWS_* environment), and
+takes its ``private_key``: an application that reads its key from the store.
 """
 
 import argparse
@@ -54,6 +58,7 @@ class Probe:
         self.args = args
         self.stop = False
         self.cache = None
+        self.store = None
         self.stats = {'pid': os.getpid(), 'host': args.name, 'key': args.key, 'client_id': args.client_id,
                       'started': time.time(), 'updated': None, 'stopped': False, 'requests': 0,
                       'succeeded': 0, 'failed': 0, 'retried': 0, 'unreadable_key': 0,
@@ -65,10 +70,29 @@ class Probe:
     def kid_stats(self, kid):
         return self.stats['kids'].setdefault(kid, {'succeeded': 0, 'failed': 0, 'first_success': None, 'last_success': None})
 
+    def _store_key(self):
+        """The private key of the secret's current version (--key vault:PATH or aws:NAME), as bytes."""
+        kind, name = self.args.key.split(':', 1)
+        if kind == 'vault':
+            if self.store is None:
+                import hvac  # pylint: disable=import-outside-toplevel
+                self.store = hvac.Client(url=os.environ['VAULT_ADDR'], token=os.environ['VAULT_TOKEN'])
+            answer = self.store.secrets.kv.v2.read_secret_version(path=name, mount_point='secret',
+                                                                  raise_on_deleted_version=True)
+            return answer['data']['data']['private_key'].encode('ascii')
+        if self.store is None:
+            import boto3  # pylint: disable=import-outside-toplevel
+            self.store = boto3.client('secretsmanager')
+        value = self.store.get_secret_value(SecretId=name, VersionStage='AWSCURRENT')
+        return json.loads(value['SecretString'])['private_key'].encode('ascii')
+
     def read_key(self):
-        """Read the key file now; parse it again only when its bytes changed (parsing RSA keys is slow)."""
-        with open(self.args.key, 'rb') as handle:
-            data = handle.read()
+        """Read the key file (or the secret) now; parse it again only when its bytes changed (parsing RSA keys is slow)."""
+        if self.args.key.startswith(('vault:', 'aws:')):
+            data = self._store_key()
+        else:
+            with open(self.args.key, 'rb') as handle:
+                data = handle.read()
         digest = hashlib.sha256(data).digest()
         if self.cache is None or self.cache[0] != digest:
             key = serialization.load_pem_private_key(data, password=None)
@@ -92,7 +116,7 @@ class Probe:
         self.stats['requests'] += 1
         try:
             key, kid = self.read_key()
-        except (OSError, ValueError, TypeError) as exc:
+        except Exception as exc:  # pylint: disable=broad-except  # a key the application cannot read is a failure
             self.stats['unreadable_key'] += 1
             self.stats['failed'] += 1
             self.error(None, 'cannot read the key: %s' % type(exc).__name__)
@@ -154,7 +178,7 @@ class Probe:
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split('\n', maxsplit=1)[0])
-    parser.add_argument('--key', required=True, help='the key file the application reads')
+    parser.add_argument('--key', required=True, help='the key file the application reads, or vault:PATH, aws:NAME')
     parser.add_argument('--client-id', required=True)
     parser.add_argument('--url', required=True, help='tenant base URL, e.g. https://127.0.0.1:8443')
     parser.add_argument('--audience', required=True, help='API audience the client has a grant for')

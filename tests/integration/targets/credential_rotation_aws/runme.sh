@@ -10,6 +10,8 @@
 # 5. with an endpoint nobody answers, a forced run fails naming the secret, before Auth0 learns of a new key;
 # 6. with credential_rotation_overlap 1h, the old credential stays enabled until Auth0's clock (the emulator's,
 #    moved by its admin API) is past the window; a run inside the window changes nothing.
+# An application that reads its key from the store every 0.5 s and asks the emulator for a token (tests/probe)
+# runs through the rotation and through the overlap window: none of its requests may fail.
 # Every run is made at -vvvv with --diff; neither a private key nor the AWS secret key may reach the output.
 set -eu -o pipefail
 config=../../integration_config.yml
@@ -26,7 +28,31 @@ request = urllib.request.Request(url + '/__emulator__/config', data=json.dumps({
 urllib.request.urlopen(request, context=ssl.create_default_context(cafile=ca)).read()
 PY
 }
-cleanup() { clock 0 || true; if [ -n "$moto_pid" ]; then kill "$moto_pid" 2>/dev/null || true; wait "$moto_pid" 2>/dev/null || true; fi; rm -rf "$work"; }
+probe_pid=
+probe_start() {  # probe_start LABEL: an application that reads its key from the store every 0.5 s and asks for a token
+    local client_id
+    client_id=$(python -c 'import json, sys; print(json.load(open(sys.argv[1]))["client_id"])' "$work/client.json")
+    # the probe of the collection's tests (ansible-test copies only the target into its working folder)
+    python "${ANSIBLE_COLLECTIONS_PATH%%:*}/ansible_collections/keyops/auth0/tests/probe/fleet_probe.py" --key aws:apps/billing --client-id "$client_id" --url "$(value auth0_emulator_url)" \
+        --audience "$(value auth0_emulator_management_audience)" --ca "$(value auth0_emulator_ca_path)" \
+        --interval 0.5 --out "$work/probe-$1.json" > "$out/credential_rotation_aws-probe-$1.log" 2>&1 &
+    probe_pid=$!
+}
+probe_stop() {  # probe_stop LABEL: zero failed token requests, and tokens obtained with the old and the new key
+    kill "$probe_pid"
+    wait "$probe_pid" || true
+    probe_pid=
+    python - "$work/probe-$1.json" <<'PY'
+import json, sys
+stats = json.load(open(sys.argv[1]))
+used = sorted(kid for kid, counts in stats['kids'].items() if counts['succeeded'])
+if stats['failed'] or len(used) < 2:
+    sys.exit('probe: %d of %d token requests failed, tokens with %d keys: %s' % (
+        stats['failed'], stats['requests'], len(used), stats['last_errors'][-3:]))
+print('probe: %d token requests, none failed, with the keys %s' % (stats['requests'], ', '.join(used)))
+PY
+}
+cleanup() { clock 0 || true; if [ -n "$probe_pid" ]; then kill "$probe_pid" 2>/dev/null || true; fi; if [ -n "$moto_pid" ]; then kill "$moto_pid" 2>/dev/null || true; wait "$moto_pid" 2>/dev/null || true; fi; rm -rf "$work"; }
 trap cleanup EXIT
 python=$(command -v python)
 moto=$(dirname "$(readlink -f "$python")")/moto_server
@@ -75,10 +101,12 @@ run() {  # run LABEL EXPECTED_RC ansible-playbook args...
 check() { python ../auth0_common/tasks/store_check.py aws "$1" "$work" "$config"; }
 
 run setup 0 -i "${INVENTORY_PATH:?}" setup.yml
+probe_start rotation
 run rotate 0 -i "$work/inventory.yml" rotate.yml -e credential_rotation_force=true
 check rotated
 run again 0 -i "$work/inventory.yml" rotate.yml
 check unchanged
+probe_stop rotation
 run throttle 0 -i "${INVENTORY_PATH:?}" throttle.yml
 run stopped 2 -i "$work/inventory.yml" rotate.yml -e credential_rotation_force=true
 grep -q 'throttled the request (rate limit) on every attempt' "$out/credential_rotation_aws-stopped.log" \
@@ -93,12 +121,14 @@ grep -q 'aws_secretsmanager:apps/billing could not be reached while reading the 
     || { echo "the failed run does not name the unreachable secret"; exit 1; }
 check denied
 # the overlap window, measured by Auth0's clock
+probe_start overlap
 run overlap 0 -i "$work/inventory.yml" rotate.yml -e credential_rotation_force=true -e credential_rotation_overlap=1h
 check waiting
 run in-window 0 -i "$work/inventory.yml" rotate.yml -e credential_rotation_overlap=1h
 grep -q 'waiting until .* to retire the earlier credential' "$out/credential_rotation_aws-in-window.log" \
     || { echo "a run inside the window does not say until when it waits"; exit 1; }
 check in-window
+probe_stop overlap
 clock 3700
 run after-window 0 -i "$work/inventory.yml" rotate.yml -e credential_rotation_overlap=1h
 check after-window

@@ -14,6 +14,8 @@
 #    enabled; a run inside the window changes nothing, writes no run marker and says until when; once Auth0's
 #    clock (the emulator's, moved by its admin API) is past the window, a run retires the old credential; inside
 #    the window of a later rotation, a forced run retires the old credential at once.
+# An application that reads its key from the store every 0.5 s and asks the emulator for a token (tests/probe)
+# runs through the rotation and through the overlap window: none of its requests may fail.
 # Every run is made at -vvvv with --diff; neither a private key nor the store's token may reach the output.
 set -eu -o pipefail
 config=../../integration_config.yml
@@ -29,7 +31,31 @@ request = urllib.request.Request(url + '/__emulator__/config', data=json.dumps({
 urllib.request.urlopen(request, context=ssl.create_default_context(cafile=ca)).read()
 PY
 }
-cleanup() { clock 0 || true; if [ -n "$bao_pid" ]; then kill "$bao_pid" 2>/dev/null || true; wait "$bao_pid" 2>/dev/null || true; fi; rm -rf "$work"; }
+probe_pid=
+probe_start() {  # probe_start LABEL: an application that reads its key from the store every 0.5 s and asks for a token
+    local client_id
+    client_id=$(python -c 'import json, sys; print(json.load(open(sys.argv[1]))["client_id"])' "$work/client.json")
+    # the probe of the collection's tests (ansible-test copies only the target into its working folder)
+    python "${ANSIBLE_COLLECTIONS_PATH%%:*}/ansible_collections/keyops/auth0/tests/probe/fleet_probe.py" --key vault:apps/billing --client-id "$client_id" --url "$(value auth0_emulator_url)" \
+        --audience "$(value auth0_emulator_management_audience)" --ca "$(value auth0_emulator_ca_path)" \
+        --interval 0.5 --out "$work/probe-$1.json" > "$out/credential_rotation_vault-probe-$1.log" 2>&1 &
+    probe_pid=$!
+}
+probe_stop() {  # probe_stop LABEL: zero failed token requests, and tokens obtained with the old and the new key
+    kill "$probe_pid"
+    wait "$probe_pid" || true
+    probe_pid=
+    python - "$work/probe-$1.json" <<'PY'
+import json, sys
+stats = json.load(open(sys.argv[1]))
+used = sorted(kid for kid, counts in stats['kids'].items() if counts['succeeded'])
+if stats['failed'] or len(used) < 2:
+    sys.exit('probe: %d of %d token requests failed, tokens with %d keys: %s' % (
+        stats['failed'], stats['requests'], len(used), stats['last_errors'][-3:]))
+print('probe: %d token requests, none failed, with the keys %s' % (stats['requests'], ', '.join(used)))
+PY
+}
+cleanup() { clock 0 || true; if [ -n "$probe_pid" ]; then kill "$probe_pid" 2>/dev/null || true; fi; if [ -n "$bao_pid" ]; then kill "$bao_pid" 2>/dev/null || true; wait "$bao_pid" 2>/dev/null || true; fi; rm -rf "$work"; }
 trap cleanup EXIT
 value() { sed -n "s/^$1: //p" "$config" | tr -d '"'; }
 python=$(command -v python)
@@ -75,10 +101,12 @@ run() {  # run LABEL EXPECTED_RC ansible-playbook args...
 check() { python ../auth0_common/tasks/store_check.py vault "$1" "$work" "$config"; }
 
 run setup 0 -i "${INVENTORY_PATH:?}" setup.yml
+probe_start rotation
 run rotate 0 -i "$work/inventory.yml" rotate.yml -e credential_rotation_force=true
 check rotated
 run again 0 -i "$work/inventory.yml" rotate.yml
 check unchanged
+probe_stop rotation
 run throttle 0 -i "${INVENTORY_PATH:?}" throttle.yml
 run stopped 2 -i "$work/inventory.yml" rotate.yml -e credential_rotation_force=true
 grep -q 'throttled the request (rate limit) on every attempt' "$out/credential_rotation_vault-stopped.log" \
@@ -95,6 +123,7 @@ grep -q 'vault:secret/apps/billing.next refused staging the new key: permission 
     || { echo "the refused run does not name the secret and the permission"; exit 1; }
 check denied
 # 6. the overlap window, measured by Auth0's clock
+probe_start overlap
 run overlap 0 -i "$work/inventory.yml" rotate.yml -e credential_rotation_force=true -e credential_rotation_overlap=1h
 grep -q 'retired after the overlap window of the new key, at ' "$out/credential_rotation_vault-overlap.log" \
     || { echo "the rotation does not say the old credential waits for the overlap window"; exit 1; }
@@ -103,6 +132,7 @@ run in-window 0 -i "$work/inventory.yml" rotate.yml -e credential_rotation_overl
 grep -q 'waiting until .* to retire the earlier credential' "$out/credential_rotation_vault-in-window.log" \
     || { echo "a run inside the window does not say until when it waits"; exit 1; }
 check in-window
+probe_stop overlap
 clock 3700
 run after-window 0 -i "$work/inventory.yml" rotate.yml -e credential_rotation_overlap=1h
 check after-window
