@@ -31,7 +31,7 @@ from ansible.plugins.action import ActionBase
 from ansible.utils.display import Display
 from ansible.utils.vars import load_extra_vars
 
-from ansible_collections.keyops.auth0.plugins.module_utils import _engine, _fleet, _keys, _marker, _plan, _stores
+from ansible_collections.keyops.auth0.plugins.module_utils import _consumers, _engine, _fleet, _keys, _marker, _plan, _stores
 from ansible_collections.keyops.auth0.plugins.module_utils._client import Auth0Client, Auth0Error
 from ansible_collections.keyops.auth0.plugins.module_utils._credentials import client_from_description, credential_uses, describe_client, parse_datetime
 from ansible_collections.keyops.auth0.plugins.module_utils._module import auth0_argument_spec
@@ -116,6 +116,8 @@ class ActionModule(ActionBase):
     _requires_connection = False
     #: Passed to every Auth0Client this plugin builds (unit tests set a mock transport and a no-op sleep).
     client_options = {}
+    #: The httpx transport of the consumer checks (unit tests set a mock one).
+    consumer_transport = None
 
     def run(self, tmp=None, task_vars=None):
         result = super().run(tmp, task_vars)
@@ -401,6 +403,24 @@ class ActionModule(ActionBase):
                     return credential['created_at']
         return None
 
+    def _window(self, settings, created_at, target_kid, server_now):
+        """(until, note): the end of the overlap window while it lasts (None once it is over, or ended early because
+        every consumer check reports the new kid), and what the consumer checks said."""
+        overlap = self._overlap(settings)
+        if not overlap:
+            return None, None
+        until = _plan.window_end(created_at, overlap) if created_at else server_now + datetime.timedelta(seconds=overlap)
+        if until is None or server_now >= until:
+            return None, None
+        checks = settings.get('consumer_checks')
+        if not checks:
+            return until, None
+        answers = _consumers.ask(checks, transport=self.consumer_transport)
+        if _consumers.all_use(answers, target_kid):
+            return None, ('every consumer check reports the new key %s, so the overlap window ends early'
+                          % target_kid)
+        return until, 'consumer checks: %s' % _consumers.describe(answers, target_kid)
+
     def _wait_for_window(self, plan, settings, auth0, now):
         """A finish (retiring the credentials of earlier keys) inside the overlap window of the new key waits: the
         client does nothing this run, writes no marker, and says until when. A forced run finishes at once."""
@@ -408,8 +428,12 @@ class ActionModule(ActionBase):
         if plan['action'] != 'finish' or not plan.get('retire') or not overlap or settings.get('force'):
             return
         target = plan.get('target_credential') or {}
-        until = _plan.window_end(target.get('created_at'), overlap)
-        if until is None or (auth0.server_now() or now) >= until:
+        if not target.get('created_at'):
+            return
+        until, note = self._window(settings, target['created_at'], plan.get('target_kid'), auth0.server_now() or now)
+        if until is None:
+            if note:
+                plan['reasons'].append(note)
             return
         waiting = until.strftime('%Y-%m-%dT%H:%M:%SZ')
         earlier = ', '.join(c['id'] for c in plan['retire'])
@@ -417,7 +441,7 @@ class ActionModule(ActionBase):
                   '%s (credential_rotation_overlap %s from the creation of %s in Auth0); a run after that time retires '
                   'them, or one with credential_rotation_force now'
                   % (plan.get('target_kid'), earlier, waiting, settings.get('overlap'), target.get('id')))
-        plan.update(action='none', retire=[], waiting_until=waiting, reasons=[reason])
+        plan.update(action='none', retire=[], waiting_until=waiting, reasons=[reason] + ([note] if note else []))
 
     def _announce(self, plan):
         hosts = ', '.join(plan['hosts']) or 'none'
@@ -649,13 +673,14 @@ class ActionModule(ActionBase):
                     'it' if len(kept) == 1 else 'them', 'it is' if len(kept) == 1 else 'they are')
         if not retire_list:
             return dict({'retired': []}, **({'not_retired': kept_note} if kept_note else {}))
-        overlap = self._overlap(s)
         # credential_rotation_force finishes an earlier rotation at once; the rotation it starts waits like any other
-        if overlap and not (s.get('force') and client_plan['action'] == 'finish'):
+        if self._overlap(s) and not (s.get('force') and client_plan['action'] == 'finish'):
             created = self._created_at(target_id, enabled.get('state'), client_plan.get('state'))
             server_now = (auth0.server_now() if auth0 is not None else None) or datetime.datetime.now(datetime.timezone.utc)
-            until = _plan.window_end(created, overlap) if created else server_now + datetime.timedelta(seconds=overlap)
-            if server_now < until:
+            until, note = self._window(s, created, target, server_now)
+            if note:
+                _say('client %s: %s' % (client_id, note))
+            if until is not None:
                 waiting = until.strftime('%Y-%m-%dT%H:%M:%SZ')
                 return {'retired': [], 'waiting_until': waiting, 'not_retired': (
                     '%s %s retired after the overlap window of the new key, at %s (credential_rotation_overlap %s from the '

@@ -24,7 +24,7 @@ from ansible.errors import AnsibleActionFail
 from ansible.module_utils.parsing.convert_bool import boolean
 from ansible.plugins.action import ActionBase
 
-from ansible_collections.keyops.auth0.plugins.module_utils import _engine, _fleet, _keys, _plan, _stores
+from ansible_collections.keyops.auth0.plugins.module_utils import _consumers, _engine, _fleet, _keys, _plan, _stores
 from ansible_collections.keyops.auth0.plugins.module_utils._client import Auth0Client, Auth0Error
 
 PLAN = '_credential_rotation_plan'
@@ -43,7 +43,7 @@ DEFAULTS = {'staged_suffix': '.next', 'key_mode': '0600', 'metadata': True, 'met
             'take_over_stale_marker': False, 'stale_marker_minutes': 120, 'replace_unusable_key': False, 'key_size': 3072,
             'expires_in_days': 365, 'rotate_before_days': 30, 'max_age_days': 0, 'destination': 'file',
             'vault_mount': 'secret', 'vault_addr': '', 'vault_namespace': '', 'vault_ca_cert': '', 'vault_approle_mount': 'approle',
-            'overlap': 0, 'aws_region': '', 'aws_endpoint_url': ''}
+            'overlap': 0, 'aws_region': '', 'aws_endpoint_url': '', 'consumer_checks': []}
 BATCH_WAIT = 3600.0
 TYPES = dict([(n, 'bool') for n in ('force', 'allow_secret_switch', 'retire', 'allow_partial', 'verify_host_token',
                                     'metadata', 'rollback_on_failure', 'take_over_stale_marker', 'replace_unusable_key')]
@@ -233,6 +233,8 @@ class ActionModule(ActionBase):
         except ValueError:
             errors.append('credential_rotation_overlap on %s is %r; give a duration such as 3600 (seconds), 30m, 24h or 7d, '
                           'or 0 to retire the old credential in the same run.' % (host, self._setting('overlap')))
+        for problem in _consumers.check_errors(self._setting('consumer_checks')):
+            errors.append('credential_rotation_consumer_checks on %s: %s.' % (host, problem))
         destination = self._setting('destination')
         if destination not in _stores.DESTINATIONS:
             errors.append('credential_rotation_destination on %s is %r; use one of %s.'

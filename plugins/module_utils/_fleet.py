@@ -15,7 +15,8 @@ from __future__ import annotations
 #: Settings that are decided once per client: every host of a client must agree on them.
 CLIENT_SETTINGS = ('key_size', 'alg', 'expires_in_days', 'name_prefix', 'force', 'rotate_before_days', 'max_age_days',
                    'allow_secret_switch', 'retire', 'keep_backups', 'verify_audience', 'serial', 'allow_partial',
-                   'verify_host_token', 'take_over_stale_marker', 'stale_marker_minutes', 'overlap')
+                   'verify_host_token', 'take_over_stale_marker', 'stale_marker_minutes', 'overlap',
+                   'consumer_checks')
 
 
 def _names(hosts):

@@ -13,7 +13,9 @@
 # 6. with credential_rotation_overlap 1h, a rotation writes the new key as current and keeps the old credential
 #    enabled; a run inside the window changes nothing, writes no run marker and says until when; once Auth0's
 #    clock (the emulator's, moved by its admin API) is past the window, a run retires the old credential; inside
-#    the window of a later rotation, a forced run retires the old credential at once.
+#    the window of a later rotation, a forced run retires the old credential at once;
+# 7. with a consumer check (a URL that answers the kid an application uses), a run inside the window waits while
+#    the consumer names the old key and retires the old credential as soon as it names the new one.
 # An application that reads its key from the store every 0.5 s and asks the emulator for a token (tests/probe)
 # runs through the rotation and through the overlap window: none of its requests may fail.
 # Every run is made at -vvvv with --diff; neither a private key nor the store's token may reach the output.
@@ -55,7 +57,8 @@ if stats['failed'] or len(used) < 2:
 print('probe: %d token requests, none failed, with the keys %s' % (stats['requests'], ', '.join(used)))
 PY
 }
-cleanup() { clock 0 || true; if [ -n "$probe_pid" ]; then kill "$probe_pid" 2>/dev/null || true; fi; if [ -n "$bao_pid" ]; then kill "$bao_pid" 2>/dev/null || true; wait "$bao_pid" 2>/dev/null || true; fi; rm -rf "$work"; }
+consumer_pid=
+cleanup() { clock 0 || true; if [ -n "$consumer_pid" ]; then kill "$consumer_pid" 2>/dev/null || true; fi; if [ -n "$probe_pid" ]; then kill "$probe_pid" 2>/dev/null || true; fi; if [ -n "$bao_pid" ]; then kill "$bao_pid" 2>/dev/null || true; wait "$bao_pid" 2>/dev/null || true; fi; rm -rf "$work"; }
 trap cleanup EXIT
 value() { sed -n "s/^$1: //p" "$config" | tr -d '"'; }
 python=$(command -v python)
@@ -144,4 +147,24 @@ run forced-in-window 0 -i "$work/inventory.yml" rotate.yml -e credential_rotatio
 grep -q 'finished the earlier rotation' "$out/credential_rotation_vault-forced-in-window.log" \
     || { echo "the forced run inside the window did not finish the rotation"; exit 1; }
 check after-window
+# consumer checks: the window ends early once every consumer says it uses the new key
+mkdir "$work/consumer"
+current_kid() { python -c 'import json, sys; print(json.load(open(sys.argv[1]))["current_kid"])' "$work/last.json"; }
+current_kid > "$work/consumer/kid"
+consumer_port=$(python -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+python -m http.server --bind 127.0.0.1 --directory "$work/consumer" "$consumer_port" > "$out/credential_rotation_vault-consumer.log" 2>&1 &
+consumer_pid=$!
+checks='{"credential_rotation_overlap": "1h", "credential_rotation_consumer_checks": ["http://127.0.0.1:'"$consumer_port"'/kid"]}'
+run consumers-old 0 -i "$work/inventory.yml" rotate.yml -e credential_rotation_force=true -e "$checks"
+grep -q "consumer checks: http://127.0.0.1:$consumer_port/kid uses the key $(python -c 'import json, sys; print(json.load(open(sys.argv[1]))["current_kid"])' "$work/last.json")" \
+    "$out/credential_rotation_vault-consumers-old.log" || { echo "the run does not say which consumer uses the old key"; exit 1; }
+check waiting
+current_kid > "$work/consumer/kid"
+run consumers-new 0 -i "$work/inventory.yml" rotate.yml -e "$checks"
+grep -q 'every consumer check reports the new key .*, so the overlap window ends early' "$out/credential_rotation_vault-consumers-new.log" \
+    || { echo "the run does not say the consumers ended the window"; exit 1; }
+check after-window
+kill "$consumer_pid"
+wait "$consumer_pid" 2>/dev/null || true
+consumer_pid=
 echo "credential_rotation_vault: every check passed"

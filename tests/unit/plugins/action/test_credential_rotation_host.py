@@ -37,7 +37,8 @@ ROLE_DEFAULTS = {
     'health_check_delay': 2, 'rollback_on_failure': True, 'verify_audience': '', 'verify_host_token': False, 'retire': True,
     'auth0_token': '', 'allow_partial': False, 'replace_unusable_key': False, 'stale_marker_minutes': 120,
     'take_over_stale_marker': False, 'destination': 'file', 'vault_mount': 'secret', 'vault_addr': '', 'vault_namespace': '',
-    'vault_ca_cert': '', 'vault_approle_mount': 'approle', 'overlap': 0, 'aws_region': '', 'aws_endpoint_url': ''}
+    'vault_ca_cert': '', 'vault_approle_mount': 'approle', 'overlap': 0, 'aws_region': '', 'aws_endpoint_url': '',
+    'consumer_checks': []}
 FIELDS = {'fields': 'client_id,name,client_authentication_methods,token_endpoint_auth_method,signed_request_object,client_metadata',
           'include_fields': 'true'}
 
