@@ -107,6 +107,27 @@ class ActionModule(ActionBase):
 
     TRANSFERS_FILES = False
 
+    NAMES = ('credential_rotation_client_id', 'credential_rotation_destination', 'credential_rotation_key_path',
+             'credential_rotation_vault_mount')
+
+    def _inventory_hosts(self, task_vars):
+        """{host: the credential_rotation_* variables that say where its client's key goes} of every inventory host
+        (none without an inventory); a variable whose template fails reads as unset."""
+        out = {}
+        hostvars = (task_vars or {}).get('hostvars') or {}
+        for host in list(hostvars.keys()) if hasattr(hostvars, 'keys') else []:
+            variables = {}
+            for name in self.NAMES:
+                try:
+                    value = hostvars[host].get(name)
+                except Exception:  # pylint: disable=broad-except  # an undefined template: not a client host
+                    value = None
+                if value is not None:
+                    variables[name] = value
+            if variables.get('credential_rotation_client_id'):
+                out[host] = variables
+        return out
+
     def run(self, tmp=None, task_vars=None):
         result = super().run(tmp, task_vars)
         dummy, args = self.validate_argument_spec(argument_spec=argument_spec())
@@ -125,7 +146,8 @@ class ActionModule(ActionBase):
         clients = info.get('clients') or []
         now = datetime.datetime.now(datetime.timezone.utc)
         policy = {'rotate_before_days': args['rotate_before_days'], 'max_age_days': args['max_age_days']}
-        rows = _report.rows(clients, args['rotate_before_days'], args['max_age_days'], now)
+        rows = _report.rows(clients, args['rotate_before_days'], args['max_age_days'], now,
+                            destinations=_report.inventory_destinations(self._inventory_hosts(task_vars)))
         # the domain the module read, which the task's environment may have set, not the controller's AUTH0_DOMAIN
         doc = _report.document(rows, clients, policy, format_datetime(now), info.get('auth0_domain') or args['auth0_domain'])
 

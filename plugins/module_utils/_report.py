@@ -22,7 +22,7 @@ from ansible_collections.keyops.auth0.plugins.module_utils._credentials import S
 SCHEMA_VERSION = 1
 #: The columns of a row, in the order of the CSV file and of the JSON rows.
 COLUMNS = ('client_id', 'client_name', 'credential_id', 'name', 'kid', 'credential_type', 'enabled_for', 'created_at',
-           'expires_at', 'days_left', 'age_days', 'status', 'reason')
+           'expires_at', 'days_left', 'age_days', 'status', 'reason', 'destinations')
 FORMATS = ('json', 'csv', 'md')
 #: The authentication method whose keys the credential_rotation role rotates.
 ROLE_METHOD = 'private_key_jwt'
@@ -32,9 +32,10 @@ _FORMULA = ('=', '+', '-', '@', '\t', '\r')
 _FREE_TEXT = ('client_name', 'name')
 
 
-def rows(clients, rotate_before_days, max_age_days, now):
+def rows(clients, rotate_before_days, max_age_days, now, destinations=None):
     """The rows of the report, most urgent first: expired, due, unused, ok; then the fewest days left, the client's
-    name and the credential id. ``clients`` as auth0_client_credential_info returns them."""
+    name and the credential id. ``clients`` as auth0_client_credential_info returns them; ``destinations``:
+    {client id: [where the inventory sends its key]} (see inventory_destinations)."""
     out = []
     for client in clients:
         for credential in client.get('credentials') or []:
@@ -57,6 +58,7 @@ def rows(clients, rotate_before_days, max_age_days, now):
                 'age_days': int(age) if age is not None else None,
                 'status': status,
                 'reason': reason,
+                'destinations': list((destinations or {}).get(client.get('client_id')) or []),
             })
     far = float('inf')
     out.sort(key=lambda r: (STATUSES.index(r['status']), far if r['days_left'] is None else r['days_left'],
@@ -111,6 +113,29 @@ def to_csv(report_rows):
     return buffer.getvalue()
 
 
+def inventory_destinations(hosts):
+    """{client id: [destinations]} from {host: {credential_rotation_* variables}} of the inventory: ``file on HOST,
+    ...`` for the hosts that hold a key file, ``vault MOUNT/PATH`` and ``aws_secretsmanager NAME`` for store entries."""
+    files, stores = {}, {}
+    for host in sorted(hosts):
+        variables = hosts[host] or {}
+        client_id = str(variables.get('credential_rotation_client_id') or '').strip()
+        if not client_id:
+            continue
+        destination = variables.get('credential_rotation_destination') or 'file'
+        path = variables.get('credential_rotation_key_path') or ''
+        if destination == 'file':
+            files.setdefault(client_id, []).append(host)
+        elif destination == 'vault':
+            stores.setdefault(client_id, []).append('vault %s/%s' % (variables.get('credential_rotation_vault_mount') or 'secret', path))
+        else:
+            stores.setdefault(client_id, []).append('%s %s' % (destination, path))
+    out = {}
+    for client_id in set(files) | set(stores):
+        out[client_id] = (['file on %s' % ', '.join(files[client_id])] if client_id in files else []) + sorted(set(stores.get(client_id, [])))
+    return out
+
+
 TABLE = (('STATUS', 'status'), ('CLIENT', 'client'), ('CREDENTIAL', 'credential'), ('KID', 'kid'),
          ('ENABLED FOR', 'enabled_for'), ('EXPIRES', 'expires'), ('DAYS LEFT', 'days_left'), ('REASON', 'reason'))
 
@@ -136,18 +161,27 @@ def _table_values(row):
     credential = '%s %s' % (row['credential_id'], row['name']) if row['name'] else row['credential_id']
     values = {'status': row['status'], 'client': client, 'credential': credential, 'kid': row['kid'] or '-',
               'enabled_for': ', '.join(row['enabled_for']) or '-', 'expires': (row['expires_at'] or 'never')[:10],
-              'days_left': '-' if row['days_left'] is None else str(row['days_left']), 'reason': row['reason']}
+              'days_left': '-' if row['days_left'] is None else str(row['days_left']), 'reason': row['reason'],
+              'destinations': '; '.join(row.get('destinations') or []) or '-'}
     return dict((k, printable(v)) for k, v in values.items())
+
+
+def _columns(report_rows):
+    """The table's columns: DESTINATIONS (before REASON) only when the inventory named some."""
+    if any(r.get('destinations') for r in report_rows):
+        return TABLE[:-1] + (('DESTINATIONS', 'destinations'),) + TABLE[-1:]
+    return TABLE
 
 
 def table(report_rows):
     """The console table as lines: every column as wide as its longest value (nothing cut), the last one free."""
+    columns = _columns(report_rows)
     values = [_table_values(r) for r in report_rows]
-    widths = [max([len(title)] + [width(v[key]) for v in values]) for title, key in TABLE]
+    widths = [max([len(title)] + [width(v[key]) for v in values]) for title, key in columns]
 
     def line(cells):
         return '  '.join(_pad(c, w) if i < len(cells) - 1 else c for i, (c, w) in enumerate(zip(cells, widths))).rstrip()
-    return [line([t for t, dummy in TABLE])] + [line([v[key] for dummy, key in TABLE]) for v in values]
+    return [line([t for t, dummy in columns])] + [line([v[key] for dummy, key in columns]) for v in values]
 
 
 def without_credentials(clients):
@@ -168,14 +202,15 @@ def _md(value):
 def to_markdown(report_rows, doc):
     """A Markdown table (GitHub flavour) of the rows, under a line with the date, the tenant and the counts."""
     found = ', '.join('%d %s' % (n, s) for s, n in doc['counts'].items())
+    columns = _columns(report_rows)
     lines = ['# Auth0 credentials of %s' % _md(doc['tenant'] or 'the tenant'), '',
              'Generated %s; rotate_before_days %d, max_age_days %d. %s.' % (
                  doc['generated_at'], doc['policy']['rotate_before_days'], doc['policy']['max_age_days'], found), '',
-             '| ' + ' | '.join(t.title() if t != 'KID' else 'Kid' for t, dummy in TABLE) + ' |',
-             '|' + '---|' * len(TABLE)]
+             '| ' + ' | '.join(t.title() if t != 'KID' else 'Kid' for t, dummy in columns) + ' |',
+             '|' + '---|' * len(columns)]
     for row in report_rows:
         values = _table_values(row)
-        lines.append('| ' + ' | '.join(_md(values[key]) for dummy, key in TABLE) + ' |')
+        lines.append('| ' + ' | '.join(_md(values[key]) for dummy, key in columns) + ' |')
     return '\n'.join(lines) + '\n'
 
 

@@ -27,6 +27,8 @@ description:
   - Reads Auth0 through the M(keyops.auth0.auth0_client_credential_info) module, where the task runs; writes the
     files and prints the table on the controller (an action plugin). Changes nothing in Auth0.
   - The report holds no secret (ids, names, kids and dates are not secret).
+  - With an inventory, each row also names where the inventory sends its client's key (RV(credentials[].destinations)),
+    from the C(credential_rotation_*) variables of the inventory hosts.
 author:
   - keyops.auth0 contributors (@keyops)
 extends_documentation_fragment:
@@ -80,7 +82,8 @@ options:
         C(clients_without_credentials), C(counts) and C(credentials), the rows as RV(credentials) describes them.
       - V(csv) has a header line and one line per credential with the columns C(client_id), C(client_name),
         C(credential_id), C(name), C(kid), C(credential_type), C(enabled_for) (separated by spaces), C(created_at),
-        C(expires_at), C(days_left), C(age_days), C(status) and C(reason); a name that a spreadsheet would read as a
+        C(expires_at), C(days_left), C(age_days), C(status), C(reason) and C(destinations) (separated by C(; )); a
+        name that a spreadsheet would read as a
         formula (starting with C(=), C(+), C(-) or C(@)) is written with a leading single quote. Ids and kids are
         written as Auth0 gives them; a kid may start with C(-), so import that column as text into a spreadsheet.
     type: list
@@ -211,6 +214,14 @@ credentials:
       description: Why, in words.
       type: str
       sample: expires in 9 days (rotate_before_days 30)
+    destinations:
+      description:
+        - Where the inventory sends the key of the credential's client (the role's C(credential_rotation_destination)),
+          C(file on HOST, ...), C(vault MOUNT/PATH) or C(aws_secretsmanager NAME); empty when no inventory host names
+          the client.
+      type: list
+      elements: str
+      sample: [file on web1, web2, vault secret/apps/billing]
 attention:
   description:
     - The rows whose status is not V(ok), with the fields C(client_id), C(client_name), C(credential_id), C(kid),

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The report playbook (keyops.auth0.report) against seeded credentials at controlled dates (setup.yml):
-# 1. report_format=json,csv and report_dir write both files; every seeded credential has its status (check.yml);
+# 1. report_format=json,csv and report_dir write both files; every seeded credential has its status (check.yml), and
+#    with an inventory the destinations of its client's key;
 # 2. in check mode nothing is written;
 # 3. report_fail_on_due fails the play, naming the expired and the due credential, after writing the files;
 #    it passes for a client whose credentials are all ok;
@@ -33,7 +34,8 @@ ids() { python -c "import json,sys; print(json.load(open('$work/ids.json'))[sys.
 
 run setup 0 -i "${INVENTORY_PATH:?}" setup.yml -e "@${config}" -e "work_dir=${work}"
 # 1. the files, for the whole tenant
-run files 0 keyops.auth0.report -e report_format=json,csv -e "report_dir=$work/out" -e report_max_age_days=365
+# (with an inventory, the report names where each client's key goes)
+run files 0 keyops.auth0.report -i "$work/inventory.yml" -e report_format=json,csv -e "report_dir=$work/out" -e report_max_age_days=365
 run check 0 -i "${INVENTORY_PATH:?}" check.yml -e "work_dir=${work}"
 [ ! -e "$work/out/auth0-credentials.md" ] || { echo "a Markdown file was written without being asked for"; exit 1; }
 grep -qE '^expired +report-late \(' "$out/report-files.log" || { echo "the console table lacks the expired row"; exit 1; }

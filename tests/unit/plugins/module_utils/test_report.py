@@ -185,3 +185,22 @@ def test_expiring_keeps_1_0_0s_meaning():
 def test_an_unreadable_expiry_is_not_called_never_expires():
     status, reason = credential_status(cred('x', expires='soon', in_use=True), 30, 0, NOW)
     assert status == 'ok' and reason == "expires_at 'soon' is no date-time; check the credential"
+
+
+def test_destinations_from_the_inventory():
+    hosts = {'web2': {'credential_rotation_client_id': 'c-billing', 'credential_rotation_key_path': '/k'},
+             'web1': {'credential_rotation_client_id': ' c-billing ', 'credential_rotation_destination': 'file'},
+             'billing_vault': {'credential_rotation_client_id': 'c-billing', 'credential_rotation_destination': 'vault',
+                               'credential_rotation_key_path': 'apps/billing'},
+             'partner_aws': {'credential_rotation_client_id': 'c-partner', 'credential_rotation_destination': 'aws_secretsmanager',
+                             'credential_rotation_key_path': 'prod/partner'},
+             'db1': {}}
+    found = _report.inventory_destinations(hosts)
+    assert found == {'c-billing': ['file on web1, web2', 'vault secret/apps/billing'], 'c-partner': ['aws_secretsmanager prod/partner']}
+    rows = _report.rows(tenant(), 30, 365, NOW, destinations=found)
+    assert by_id(rows)['ok']['destinations'] == ['file on web1, web2', 'vault secret/apps/billing']
+    assert by_id(rows)['old']['destinations'] == ['aws_secretsmanager prod/partner']
+    lines = _report.table(rows)
+    assert lines[0].split()[-2:] == ['DESTINATIONS', 'REASON']
+    assert any('file on web1, web2; vault secret/apps/billing' in line for line in lines)
+    assert 'DESTINATIONS' not in _report.table(_report.rows(tenant(), 30, 365, NOW))[0]
