@@ -8,7 +8,9 @@
 # 3. a forced run whose proof of the new key Auth0 throttles stops after staging and registering: the secret's
 #    current version is untouched, the new key is staged in the store and enabled beside the old one;
 # 4. a plain run resumes it with the staged key (no second new credential) and retires the old one;
-# 5. with a token that may only read the store, a forced run fails naming the secret and the missing permission,
+# 5. stopped at the registration, the key stays staged in the store and the next run registers it; stopped at the
+#    retirement, the store holds the new key and the next run retires; a missing mount and a token that may only
+#    read the store are refused naming the secret and the fix,
 #    before Auth0 learns of any new key;
 # 6. with credential_rotation_overlap 1h, a rotation writes the new key as current and keeps the old credential
 #    enabled; a run inside the window changes nothing, writes no run marker and says until when; once Auth0's
@@ -118,6 +120,29 @@ check stopped
 run clear 0 -i "${INVENTORY_PATH:?}" clear.yml
 run resume 0 -i "$work/inventory.yml" rotate.yml
 check resumed
+# stopped at the registration (Auth0 answers 500 to the credential's creation): the key stays staged in the store;
+# the next run registers that key (read from the store) and finishes
+run inject-register 0 -i "${INVENTORY_PATH:?}" inject.yml \
+    -e '{"fault_spec": "{\"method\": \"POST\", \"path\": \"^/api/v2/clients/[^/]+/credentials$\", \"status\": 500, \"count\": 20}"}'
+run stopped-register 2 -i "$work/inventory.yml" rotate.yml -e credential_rotation_force=true
+check staged-only
+run clear-register 0 -i "${INVENTORY_PATH:?}" clear.yml
+run resume-register 0 -i "$work/inventory.yml" rotate.yml
+check resumed
+# stopped at the retirement (the PATCH that disables the old credential is refused): the store already holds the
+# new key as current; the next run retires the old credential without writing the store again
+run inject-retire 0 -i "${INVENTORY_PATH:?}" inject.yml \
+    -e '{"fault_spec": "{\"method\": \"PATCH\", \"path\": \"^/api/v2/clients/[^/]+$\", \"status\": 500, \"count\": 20, \"after\": 2}"}'
+run stopped-retire 2 -i "$work/inventory.yml" rotate.yml -e credential_rotation_force=true
+check promoted-not-retired
+run clear-retire 0 -i "${INVENTORY_PATH:?}" clear.yml
+run finish-retire 0 -i "$work/inventory.yml" rotate.yml
+check after-window
+# a mount that does not exist: refused before Auth0 learns of a new key, naming the mount
+run no-mount 2 -i "$work/inventory.yml" rotate.yml -e credential_rotation_force=true -e credential_rotation_vault_mount=nosuch
+grep -q 'is nosuch a KV version 2 mount?' "$out/credential_rotation_vault-no-mount.log" \
+    || { echo "the run does not say the mount is missing"; exit 1; }
+check denied
 # a token that may only read: staging fails before Auth0 learns of a new key
 printf 'path "secret/*" { capabilities = ["read"] }\n' | "$bao" policy write read-only - > /dev/null
 read_token=$("$bao" token create -policy=read-only -field=token)

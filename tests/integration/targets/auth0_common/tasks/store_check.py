@@ -156,6 +156,16 @@ def main():
         fail('a run inside the window changed something: %s, was %s' % (found, last))
     if phase == 'after-window' and (current_kid != last.get('current_kid') or version != last.get('version')):
         fail('the run after the window wrote the secret again')
+    if phase == 'staged-only':
+        # stopped at the registration: the new key is staged in the store, Auth0 knows nothing of it
+        if current_kid != last.get('current_kid') or version != last.get('version') or found['kids'] != last.get('kids'):
+            fail('the run stopped at the registration changed the current key or Auth0: %s, was %s' % (found, last))
+        if not staged_kid or staged_kid in found['kids']:
+            fail('the new key should be staged in the store and unknown to Auth0: %s' % found)
+    if phase == 'promoted-not-retired':
+        # stopped at the retirement: the store holds the new key as current, both credentials are still enabled
+        if current_kid == last.get('current_kid') or staged is not None or len(enabled_kids) != 2 or current_kid not in enabled_kids:
+            fail('after a stop at the retirement the store should hold the new key and both credentials stay: %s' % found)
     if phase == 'denied' and (found['kids'] != last.get('kids') or version != last.get('version') or staged is not None):
         fail('the refused run changed something: %s, was %s' % (found, last))
     json.dump(found, open(last_path, 'w', encoding='utf-8'))
