@@ -349,7 +349,7 @@ class ActionModule(ActionBase):
         plan.update(client_id=entry['client_id'], hosts=entry['hosts'], alive=entry['alive'], outside=entry['outside'],
                     failed=entry['failed'], partial=partial, settings=s, state=described, read_back=None, marker=None,
                     batches=_fleet.batches(entry['alive'], s.get('serial')))
-        self._wait_for_window(plan, s, auth0, now)
+        self._wait_for_window(plan, s, auth0, now, client)
         if note:
             plan['reasons'].append(note)
         if verdict in ('dead', 'taken_over') and plan['action'] not in ('rotate', 'resume', 'finish') and not self._check:
@@ -403,14 +403,21 @@ class ActionModule(ActionBase):
                     return credential['created_at']
         return None
 
-    def _window(self, settings, created_at, target_kid, server_now):
+    def _window(self, settings, created_at, target_kid, server_now, recorded=None, promoted_now=False):
         """(until, note): the end of the overlap window while it lasts (None once it is over, or ended early because
-        every consumer check reports the new kid), and what the consumer checks said."""
+        every consumer check reports the new kid), and what the consumer checks said.
+
+        The window runs ``overlap`` from the new credential's created_at, from the moment this run made the key
+        current (``promoted_now``: a rotation resumed long after its key was registered gives consumers the whole
+        window too) and until the end ``recorded`` on the client by the run that did; the latest of them."""
         overlap = self._overlap(settings)
         if not overlap:
             return None, None
-        until = _plan.window_end(created_at, overlap) if created_at else server_now + datetime.timedelta(seconds=overlap)
-        if until is None or server_now >= until:
+        window = datetime.timedelta(seconds=overlap)
+        ends = [end for end in (_plan.window_end(created_at, overlap) if created_at else None, recorded,
+                                server_now + window if promoted_now or not created_at else None) if end is not None]
+        until = max(ends)
+        if server_now >= until:
             return None, None
         checks = settings.get('consumer_checks')
         if not checks:
@@ -421,7 +428,7 @@ class ActionModule(ActionBase):
                           % target_kid)
         return until, 'consumer checks: %s' % _consumers.describe(answers, target_kid)
 
-    def _wait_for_window(self, plan, settings, auth0, now):
+    def _wait_for_window(self, plan, settings, auth0, now, client=None):
         """A finish (retiring the credentials of earlier keys) inside the overlap window of the new key waits: the
         client does nothing this run, writes no marker, and says until when. A forced run finishes at once."""
         overlap = self._overlap(settings)
@@ -430,7 +437,8 @@ class ActionModule(ActionBase):
         target = plan.get('target_credential') or {}
         if not target.get('created_at'):
             return
-        until, note = self._window(settings, target['created_at'], plan.get('target_kid'), auth0.server_now() or now)
+        until, note = self._window(settings, target['created_at'], plan.get('target_kid'), auth0.server_now() or now,
+                                   recorded=_marker.window_of(client, plan.get('target_kid')))
         if until is None:
             if note:
                 plan['reasons'].append(note)
@@ -557,16 +565,13 @@ class ActionModule(ActionBase):
     def _read_back_key(self, client_plan):
         where = client_plan.get('read_back') or {}
         if where.get('store'):
-            settings = where['store']
-            key_path = settings.get('key_path') or ''
             try:
-                store = _stores.open_store(settings, key_path, key_path + (settings.get('staged_suffix') or ''))
-                private = store.staged_key(client_plan['target_kid'])
+                private, described = _stores.key_from_read_back(where['store'], client_plan['target_kid'])
             except _stores.StoreError as error:
                 raise AnsibleActionFail(str(error)) from None
             if not private:
                 raise AnsibleActionFail('The key %s staged by an earlier run is no longer in %s.'
-                                        % (client_plan['target_kid'], store.describe()))
+                                        % (client_plan['target_kid'], described))
             return {'private_key': private, 'public_key': _keys.public_key_pem(private), 'kid': client_plan['target_kid']}
         content = _fleet.read_back_content(self._vars.get(READ_BACK), client_plan['client_id'])
         if not content:
@@ -677,11 +682,15 @@ class ActionModule(ActionBase):
         if self._overlap(s) and not (s.get('force') and client_plan['action'] == 'finish'):
             created = self._created_at(target_id, enabled.get('state'), client_plan.get('state'))
             server_now = (auth0.server_now() if auth0 is not None else None) or datetime.datetime.now(datetime.timezone.utc)
-            until, note = self._window(s, created, target, server_now)
+            recorded = _marker.window_of(client, target) if client is not None else None
+            until, note = self._window(s, created, target, server_now, recorded=recorded, promoted_now=rotating)
             if note:
                 _say('client %s: %s' % (client_id, note))
             if until is not None:
                 waiting = until.strftime('%Y-%m-%dT%H:%M:%SZ')
+                if client is not None and recorded != until and _marker.window_room(client):
+                    # later runs wait as long, also when this run made the key current long after its creation
+                    _engine.write_window(auth0, client, _marker.window_value(target, until), False)
                 return {'retired': [], 'waiting_until': waiting, 'not_retired': (
                     '%s %s retired after the overlap window of the new key, at %s (credential_rotation_overlap %s from the '
                     'creation of %s in Auth0): consumers that read the key on their own schedule take it up meanwhile; a '
@@ -690,7 +699,8 @@ class ActionModule(ActionBase):
                         waiting, s.get('overlap'), target_id or 'the new credential', 'it' if len(retire_list) == 1 else 'them'))}
         if self._check:
             return {'retired': [], 'would_retire': retire_list}
-        done = _engine.retire(auth0, client, retire_list, False, release_marker=client_plan.get('marker') == 'held')
+        done = _engine.retire(auth0, client, retire_list, False, release_marker=client_plan.get('marker') == 'held',
+                              forget_window=_marker.window_of(client) is not None)
         result = {'changed': bool(done), 'retired': done, 'released': client_plan.get('marker') == 'held'}
         if kept_note:
             result['not_retired'] = kept_note

@@ -142,7 +142,7 @@ class ActionModule(ActionBase):
     def _module(self, name, args):
         if name == KEY_FILE and self._setting('destination') != 'file':
             # a store destination: the request goes from this (controller) process to the store, the key with it
-            return self._store().run(args, check_mode=self._check)
+            return self._store().run(dict(args, client_id=self._setting('client_id')), check_mode=self._check)
         return self._execute_module(module_name=name, module_args=args, task_vars=self._vars)
 
     def _store(self):
@@ -175,6 +175,10 @@ class ActionModule(ActionBase):
     def _step_read(self):
         try:
             settings = dict((name, self._setting(name)) for name in SETTINGS)
+            try:  # seconds, so that 24h on one host and 1d on another agree (a bad value is refused below)
+                settings['overlap'] = int(_plan.overlap_seconds(settings.get('overlap')))
+            except ValueError:
+                pass
         except AnsibleActionFail as error:
             return {'failed': True, 'invalid': True, 'msg': str(error),
                     'settings': {'client_id': self._templar.template(self._vars.get('credential_rotation_client_id'))}}
@@ -195,6 +199,11 @@ class ActionModule(ActionBase):
             return out
         out['files'] = self._files(result)
         errors = self._file_errors(paths, result)
+        owner = (result.get('metadata') or {}).get('client_id')
+        if settings['destination'] != 'file' and owner and str(owner) != str(settings['client_id']).strip():
+            errors.append('%s on %s holds the key of client %s, not of client %s: two clients must not share a secret. '
+                          'Correct credential_rotation_key_path (or credential_rotation_client_id).'
+                          % ((result.get('key') or {}).get('path'), self._host, owner, settings['client_id']))
         if errors:
             out.update(failed=True, invalid=True, msg=' '.join(errors))
         return out
@@ -231,8 +240,8 @@ class ActionModule(ActionBase):
         try:
             _plan.overlap_seconds(self._setting('overlap'))
         except ValueError:
-            errors.append('credential_rotation_overlap on %s is %r; give a duration such as 3600 (seconds), 30m, 24h or 7d, '
-                          'or 0 to retire the old credential in the same run.' % (host, self._setting('overlap')))
+            errors.append('credential_rotation_overlap on %s is %r; give a duration up to a year, such as 3600 (seconds), '
+                          '30m, 24h or 7d, or 0 to retire the old credential in the same run.' % (host, self._setting('overlap')))
         for problem in _consumers.check_errors(self._setting('consumer_checks')):
             errors.append('credential_rotation_consumer_checks on %s: %s.' % (host, problem))
         destination = self._setting('destination')
@@ -240,6 +249,13 @@ class ActionModule(ActionBase):
             errors.append('credential_rotation_destination on %s is %r; use one of %s.'
                           % (host, destination, ', '.join(_stores.DESTINATIONS)))
         elif destination != 'file':
+            key_path = str(self._setting('key_path') or '')
+            mount = str(self._setting('vault_mount') or 'secret').strip('/')
+            if destination == 'vault' and (key_path.startswith('/') or key_path.startswith(mount + '/')
+                                           or key_path.startswith('data/')):
+                errors.append('credential_rotation_key_path on %s is %r; with the vault destination it is the path inside '
+                              'the mount %s, without the mount and without data/ (for example %s).'
+                              % (host, key_path, mount, key_path.strip('/').split('/data/', 1)[-1].split(mount + '/', 1)[-1]))
             if self._setting('verify_host_token'):
                 errors.append('credential_rotation_verify_host_token on %s needs a key file on the host; with the %s '
                               'destination the rotation verifies the new key from the controller. Leave it false.'
@@ -309,9 +325,18 @@ class ActionModule(ActionBase):
 
     def _key(self, plan, client, mine):
         key = (plan.get('keys') or {}).get(mine['client_id'])
-        if not key and self._setting('destination') != 'file':
-            private = self._store().staged_key(client['target_kid'])
-            key = {'private_key': private, 'kid': client['target_kid']} if private else None
+        where = (client or {}).get('read_back') or {}
+        try:
+            if not key and self._setting('destination') != 'file':
+                private = self._store().staged_key(client['target_kid'])
+                key = {'private_key': private, 'kid': client['target_kid']} if private else None
+            if not key and where.get('store'):
+                # a resumed rotation whose key an earlier run left in a store entry of the client (this host's
+                # file, or another store, lags behind)
+                private, dummy = _stores.key_from_read_back(where['store'], client['target_kid'])
+                key = {'private_key': private, 'kid': client['target_kid']} if private else None
+        except _stores.StoreError as error:
+            raise AnsibleActionFail(str(error)) from None
         key = key or self._read_back(client)
         if not key:
             raise AnsibleActionFail('The new key of client %s is missing from the plan.' % mine['client_id'])

@@ -66,14 +66,16 @@ def enabled_ids(client):
     return ids if method == METHOD else []
 
 
-def set_enabled(auth0, client, ids, check_mode, switch_from_secret=False, release_marker=False):
+def set_enabled(auth0, client, ids, check_mode, switch_from_secret=False, release_marker=False, forget_window=False):
     """PATCH the private_key_jwt list of enabled credentials to ``ids`` (``client`` must be fresh: read just
-    before); with ``release_marker`` the same PATCH removes the run marker. Returns the client after."""
+    before); with ``release_marker`` the same PATCH removes the run marker, with ``forget_window`` the recorded
+    overlap window. Returns the client after."""
     body = {'client_authentication_methods': {METHOD: {'credentials': [{'id': i} for i in ids]}}}
     if switch_from_secret:
         body['token_endpoint_auth_method'] = None
-    if release_marker:
-        body['client_metadata'] = {_marker.KEY: None}
+    metadata = _forget(release_marker, forget_window)
+    if metadata:
+        body['client_metadata'] = metadata
     if check_mode:
         return dict(client, **body)
     return _answer(client, auth0.update_client(client['client_id'], body), body)
@@ -159,16 +161,36 @@ def verify(auth0, client_id, private_key, alg, kid, audience, attempts=4, delay=
     return _credentials.token_failure(refusals, attempts, last)
 
 
-def retire(auth0, client, retire_list, check_mode, release_marker=False):
+def _forget(release_marker, forget_window):
+    metadata = {}
+    if release_marker:
+        metadata[_marker.KEY] = None
+    if forget_window:
+        metadata[_marker.WINDOW_KEY] = None
+    return metadata
+
+
+def write_window(auth0, client, value, check_mode):
+    """PATCH the overlap window (``_marker.window_value``) into client_metadata; returns the client after."""
+    body = {'client_metadata': {_marker.WINDOW_KEY: value}}
+    if check_mode:
+        return client
+    return _answer(client, auth0.update_client(client['client_id'], body), body)
+
+
+def retire(auth0, client, retire_list, check_mode, release_marker=False, forget_window=False):
     """Disable (one PATCH for all, computed from ``client``, which the caller read just before) and delete
     the credentials of the previous keys; with ``release_marker`` that PATCH (or one of its own) also
-    removes the run marker. Returns what was retired."""
+    removes the run marker, with ``forget_window`` the recorded overlap window. Returns what was retired."""
     ids = set(c['id'] for c in retire_list)
     current = enabled_ids(client)
     if ids & set(current):
-        set_enabled(auth0, client, [i for i in current if i not in ids], check_mode, release_marker=release_marker)
-    elif release_marker:
-        write_marker(auth0, client, None, check_mode)
+        set_enabled(auth0, client, [i for i in current if i not in ids], check_mode, release_marker=release_marker,
+                    forget_window=forget_window)
+    elif release_marker or forget_window:
+        body = {'client_metadata': _forget(release_marker, forget_window)}
+        if not check_mode:
+            _answer(client, auth0.update_client(client['client_id'], body), body)
     done = []
     for entry in retire_list:
         if not check_mode:

@@ -21,7 +21,12 @@ from __future__ import annotations
 import datetime
 import json
 
+from ansible_collections.keyops.auth0.plugins.module_utils._credentials import parse_datetime
+
 KEY = 'keyops_rotation'
+#: client_metadata key of an overlap window under way: "KID UNTIL" (the new key, the end of its window by Auth0's
+#: clock), written by the run that made the key current, so that later runs wait as long (credential_rotation_overlap).
+WINDOW_KEY = 'keyops_overlap_until'
 #: A marker older than this is stale: a run may take it over with credential_rotation_take_over_stale_marker.
 STALE_AFTER_MINUTES = 120
 MAX_VALUE = 255
@@ -117,3 +122,28 @@ def room_error(client):
         return ('the client already has %d client_metadata properties, the most Auth0 allows, so the run marker (%s) '
                 'cannot be added; remove one of them' % (len(metadata), KEY))
     return None
+
+
+def window_of(client, kid=None):
+    """The end of the overlap window recorded on a client (for ``kid`` when given), an aware datetime, or None."""
+    metadata = (client or {}).get('client_metadata')
+    value = metadata.get(WINDOW_KEY) if isinstance(metadata, dict) else None
+    if not isinstance(value, str) or ' ' not in value:
+        return None
+    recorded, until = value.split(' ', 1)
+    if kid is not None and recorded != kid:
+        return None
+    try:
+        return parse_datetime(until)
+    except ValueError:
+        return None
+
+
+def window_value(kid, until):
+    return '%s %s' % (kid, until.strftime('%Y-%m-%dT%H:%M:%SZ'))
+
+
+def window_room(client):
+    """Whether the window key can be written (present already, or a free client_metadata property)."""
+    metadata = (client or {}).get('client_metadata')
+    return not isinstance(metadata, dict) or WINDOW_KEY in metadata or len(metadata) < MAX_PROPERTIES

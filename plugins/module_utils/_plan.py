@@ -22,6 +22,8 @@ MAX_ENABLED = 2
 MAX_CREDENTIALS = 4
 _DURATION = re.compile(r'^(\d+(?:\.\d+)?)\s*([smhdw]?)$')
 _UNITS = {'': 1, 's': 1, 'm': 60, 'h': 3600, 'd': 86400, 'w': 604800}
+#: The longest overlap window: a year (Auth0 credentials rarely live longer, and a date past 9999 cannot be written).
+MAX_OVERLAP = 366 * 86400
 
 
 def overlap_seconds(value):
@@ -38,7 +40,7 @@ def overlap_seconds(value):
         if not match:
             raise ValueError(value)
         seconds = float(match.group(1)) * _UNITS[match.group(2)]
-    if seconds < 0:
+    if seconds < 0 or seconds > MAX_OVERLAP:
         raise ValueError(value)
     return seconds
 

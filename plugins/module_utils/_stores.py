@@ -15,8 +15,11 @@ staged beside the current one before Auth0 learns of it, and promotion makes it 
 Manager's own rotation does it: the new key is written as a version labelled ``AWSPENDING`` (its
 ``ClientRequestToken`` derived from the kid, so writing it again is idempotent), and promotion moves the label
 ``AWSCURRENT`` to it, from the version read just before (the old one becomes ``AWSPREVIOUS``). Each version holds
-``private_key``, ``kid``, ``alg`` and ``client_id`` as JSON; the credential id is not known when the version is
+``private_key``, ``kid``, ``client_id`` and ``staged_at`` as JSON; the credential id is not known when the version is
 written and is not kept.
+
+Fields of a secret that the rotation does not own (ROTATION_FIELDS) are copied into the versions it writes and
+never shown in results.
 
 The key goes from the controller's memory to the store: no file, no module process. The Auth0 client knows
 nothing of stores; the rotation's action plugins call them.
@@ -42,6 +45,22 @@ DESTINATIONS = ('file', 'vault', 'aws_secretsmanager')
 #: The host settings (credential_rotation_* without the prefix) a store is opened with; none of them is a secret.
 SETTINGS = ('destination', 'staged_suffix', 'vault_mount', 'vault_addr', 'vault_namespace', 'vault_ca_cert',
             'vault_approle_mount', 'aws_region', 'aws_endpoint_url')
+
+
+#: The fields of a secret the rotation writes; other fields of the secret are kept as they are, and never shown.
+ROTATION_FIELDS = ('private_key', 'kid', 'alg', 'client_id', 'credential_id', 'previous_kid', 'rotated_at', 'staged_at',
+                   'restored_at')
+
+
+def _metadata(data):
+    """What a secret's data may show in results: the rotation's fields but the key (never another field, which may
+    be a secret of the application)."""
+    return dict((k, v) for k, v in (data or {}).items() if k in ROTATION_FIELDS and k != 'private_key') or None
+
+
+def _others(data):
+    """The fields of a secret the rotation does not own (kept when it writes a new version)."""
+    return dict((k, v) for k, v in (data or {}).items() if k not in ROTATION_FIELDS)
 
 
 class StoreError(Exception):
@@ -118,8 +137,34 @@ class VaultKV2Store:
         else:
             raise StoreError('The vault destination of %s has no credentials: set VAULT_TOKEN, or VAULT_ROLE_ID and '
                              'VAULT_SECRET_ID (AppRole).' % self.describe())
+        self.check_mount(client)
         self._client = client
         return client
+
+    def check_mount(self, client):
+        """Refuse, before anything is written, a mount that is no KV version 2 secret engine: KV version 1 would take
+        the writes at MOUNT/data/PATH, where no consumer reads. Asked as Vault's own CLI asks it
+        (sys/internal/ui/mounts, which any token with a policy on the path may read)."""
+        hvac = _hvac()
+        try:
+            answer = client.adapter.get('/v1/sys/internal/ui/mounts/%s/%s' % (self.mount, self.path))
+        except hvac.exceptions.Forbidden:
+            raise StoreError('%s: the token may use no mount %s at %s (the mount does not exist, or the token is invalid '
+                             'or has no policy on the path). Check credential_rotation_vault_mount and the token.'
+                             % (self.describe(), self.mount, self.path)) from None
+        except (hvac.exceptions.VaultError, OSError, ValueError) as error:
+            raise StoreError('%s could not be reached while checking its mount: %s' % (self.describe(), _first_line(error))) from None
+        data = (answer or {}).get('data') if isinstance(answer, dict) else None
+        if not isinstance(data, dict):
+            return  # an answer of another shape (an older server): the writes say what is wrong
+        kind = data.get('type')
+        version = str((data.get('options') or {}).get('version') or '1')
+        if kind not in ('kv', 'generic') or version != '2':
+            raise StoreError('%s: the mount %s is %s, not a KV version 2 secret engine, which the vault destination needs '
+                             '(its versions and check-and-set keep the staged and the current key apart). Give '
+                             'credential_rotation_vault_mount a KV version 2 mount.'
+                             % (self.describe(), (data.get('path') or self.mount).rstrip('/'),
+                                'KV version %s' % version if kind in ('kv', 'generic') else 'a %s engine' % kind))
 
     def _call(self, function, doing, path=None):
         hvac = _hvac()
@@ -128,7 +173,8 @@ class VaultKV2Store:
         try:
             return function()
         except errors.Forbidden:
-            raise StoreError('%s refused %s: permission denied. Give the token a policy with create, read and update on '
+            raise StoreError('%s refused %s: permission denied (an invalid or expired token, or one without the policy). '
+                             'Give the token a policy with create, read and update on '
                              '%s/data/%s and %s/data/%s, read on %s/metadata/%s and read and delete on %s/metadata/%s.' % (
                                  where, doing, self.mount, self.path, self.mount, self.staged_path, self.mount, self.path,
                                  self.mount, self.staged_path)) from None
@@ -219,7 +265,7 @@ class VaultKV2Store:
 
     def _result(self, live, staged, changed=False, **extra):
         key = _key_view(self.describe(), live)
-        metadata = dict((k, v) for k, v in (live or {}).items() if k != 'private_key') or None
+        metadata = _metadata(live)
         out = {'changed': changed, 'key': key, 'staged': _key_view(self.describe(self.staged_path), staged),
                'metadata': metadata, 'backups': [], 'leftovers': [], 'removed': [], 'directory': None,
                'previous_kid': (metadata or {}).get('previous_kid')}
@@ -259,8 +305,10 @@ class VaultKV2Store:
                 removed = [self.describe(self.staged_path)]
             return self._result(live, None if removed else staged, changed=bool(removed), removed=removed)
         if staged_kid != kid:
+            if check_mode:  # check mode staged nothing: say what the promotion of the key a real run stages would do
+                return self._result(live, None, changed=True, diff=self._diff(live_kid, kid))
             return {'failed': True, 'msg': 'Neither the live key nor the staged key of %s has the kid %s.' % (self.describe(), kid)}
-        data = dict(args.get('metadata') or {}, private_key=staged['private_key'], kid=kid, rotated_at=_now())
+        data = dict(_others(live), **dict(args.get('metadata') or {}, private_key=staged['private_key'], kid=kid, rotated_at=_now()))
         data.setdefault('previous_kid', live_kid)
         if not check_mode:
             self._write(self.path, data, version, 'making the new key current')
@@ -354,6 +402,9 @@ class SecretsManagerStore:
             except errors.NoRegionError:
                 raise StoreError('%s: no AWS region. Set AWS_REGION (or credential_rotation_aws_region).'
                                  % self.describe()) from None
+            except ValueError as error:  # e.g. an endpoint URL that is no URL
+                raise StoreError('%s: %s; check AWS_ENDPOINT_URL (or credential_rotation_aws_endpoint_url).'
+                                 % (self.describe(), _first_line(error))) from None
             except errors.BotoCoreError as error:
                 raise StoreError('%s: %s' % (self.describe(), _first_line(error))) from None
         return self._client
@@ -414,7 +465,7 @@ class SecretsManagerStore:
         return stages, exists, live, staged
 
     def _result(self, live, staged, changed=False, **extra):
-        metadata = dict((k, v) for k, v in (live or {}).items() if k != 'private_key') or None
+        metadata = _metadata(live)
         out = {'changed': changed, 'key': _key_view(self.describe(CURRENT), live, self.kind),
                'staged': _key_view(self.describe(PENDING), staged, self.kind), 'metadata': metadata, 'backups': [],
                'leftovers': [], 'removed': [], 'directory': None, 'previous_kid': (metadata or {}).get('previous_kid')}
@@ -449,7 +500,9 @@ class SecretsManagerStore:
             # a new secret's first version: Secrets Manager labels it AWSCURRENT as well (no application read the
             # secret before it existed)
             return self._result(live, None)
-        new = {'private_key': private, 'kid': kid, 'staged_at': _now()}
+        new = dict(_others(live), private_key=private, kid=kid, staged_at=_now())
+        if args.get('client_id'):
+            new['client_id'] = args['client_id']
         if not check_mode:
             if not exists:
                 self._call('creating the secret', 'create_secret', Name=self.secret_id,
@@ -464,8 +517,14 @@ class SecretsManagerStore:
         stages, exists, live, staged = self._state()
         live_kid = _key_view('', live)['kid'] if live else None
         if live_kid == kid:
+            if stages.get(PENDING) and stages.get(PENDING) == stages.get(CURRENT) and not check_mode:
+                # a new secret's first version carries both labels: AWSPENDING goes, as after any promotion
+                self._call('removing the pending label', 'update_secret_version_stage', SecretId=self.secret_id,
+                           VersionStage=PENDING, RemoveFromVersionId=stages[PENDING])
             return self._result(live, staged)
         if staged is None or _key_view('', staged)['kid'] != kid:
+            if check_mode:  # check mode staged nothing: say what the promotion of the key a real run stages would do
+                return self._result(live, None, changed=True, diff={'before': {'kid': live_kid}, 'after': {'kid': kid}})
             return {'failed': True, 'msg': 'Neither the live key nor the staged key of %s has the kid %s.' % (self.describe(), kid)}
         if not check_mode:
             move = dict(SecretId=self.secret_id, VersionStage=CURRENT, MoveToVersionId=stages[PENDING])
@@ -514,6 +573,14 @@ class SecretsManagerStore:
             if data and _key_view('', data)['kid'] == kid:
                 return data['private_key']
         return None
+
+
+def key_from_read_back(settings, kid):
+    """(private key or None, where) of the key ``kid`` an earlier run left in the store of a read-back entry (the
+    host settings of the store entry that holds it, with its ``key_path``). Raises StoreError."""
+    key_path = settings.get('key_path') or ''
+    store = open_store(settings, key_path, key_path + (settings.get('staged_suffix') or ''))
+    return store.staged_key(kid), store.describe()
 
 
 def open_store(settings, path, staged_path):

@@ -106,6 +106,9 @@ run rotate 0 -i "$work/inventory.yml" rotate.yml -e credential_rotation_force=tr
 check rotated
 run again 0 -i "$work/inventory.yml" rotate.yml
 check unchanged
+run check-mode 0 -i "$work/inventory.yml" rotate.yml --check -e credential_rotation_force=true
+grep -q 'would rotate to the key' "$out/credential_rotation_aws-check-mode.log" || { echo "check mode does not say it would rotate"; exit 1; }
+check unchanged
 probe_stop rotation
 run throttle 0 -i "${INVENTORY_PATH:?}" throttle.yml
 run stopped 2 -i "$work/inventory.yml" rotate.yml -e credential_rotation_force=true

@@ -111,6 +111,9 @@ run rotate 0 -i "$work/inventory.yml" rotate.yml -e credential_rotation_force=tr
 check rotated
 run again 0 -i "$work/inventory.yml" rotate.yml
 check unchanged
+run check-mode 0 -i "$work/inventory.yml" rotate.yml --check -e credential_rotation_force=true
+grep -q 'would rotate to the key' "$out/credential_rotation_vault-check-mode.log" || { echo "check mode does not say it would rotate"; exit 1; }
+check unchanged
 probe_stop rotation
 run throttle 0 -i "${INVENTORY_PATH:?}" throttle.yml
 run stopped 2 -i "$work/inventory.yml" rotate.yml -e credential_rotation_force=true
@@ -140,8 +143,14 @@ run finish-retire 0 -i "$work/inventory.yml" rotate.yml
 check after-window
 # a mount that does not exist: refused before Auth0 learns of a new key, naming the mount
 run no-mount 2 -i "$work/inventory.yml" rotate.yml -e credential_rotation_force=true -e credential_rotation_vault_mount=nosuch
-grep -q 'is nosuch a KV version 2 mount?' "$out/credential_rotation_vault-no-mount.log" \
+grep -q 'the token may use no mount nosuch at apps/billing' "$out/credential_rotation_vault-no-mount.log" \
     || { echo "the run does not say the mount is missing"; exit 1; }
+check denied
+# a KV version 1 mount: refused before anything is written (its writes would land where no consumer reads)
+"$bao" secrets enable -path=kv1 -version=1 kv > /dev/null
+run kv1 2 -i "$work/inventory.yml" rotate.yml -e credential_rotation_force=true -e credential_rotation_vault_mount=kv1
+grep -q 'the mount kv1 is KV version 1, not a KV version 2 secret engine' "$out/credential_rotation_vault-kv1.log" \
+    || { echo "the run does not refuse the KV version 1 mount"; exit 1; }
 check denied
 # a token that may only read: staging fails before Auth0 learns of a new key
 printf 'path "secret/*" { capabilities = ["read"] }\n' | "$bao" policy write read-only - > /dev/null
@@ -192,4 +201,15 @@ check after-window
 kill "$consumer_pid"
 wait "$consumer_pid" 2>/dev/null || true
 consumer_pid=
+# a rotation resumed after its window (counted from the credential's creation) has passed still gives consumers the
+# whole window from the moment it makes the key current, and records its end on the client for later runs
+run throttle-window 0 -i "${INVENTORY_PATH:?}" throttle.yml
+run stopped-window 2 -i "$work/inventory.yml" rotate.yml -e credential_rotation_force=true -e credential_rotation_overlap=10s
+check stopped
+sleep 11
+run clear-window 0 -i "${INVENTORY_PATH:?}" clear.yml
+run resume-window 0 -i "$work/inventory.yml" rotate.yml -e credential_rotation_overlap=10s
+grep -q 'retired after the overlap window of the new key' "$out/credential_rotation_vault-resume-window.log" \
+    || { echo "the resumed rotation retired the old credential without a window"; exit 1; }
+check waiting-recorded
 echo "credential_rotation_vault: every check passed"

@@ -982,8 +982,26 @@ def test_a_vault_host_resumes_with_the_key_staged_in_the_store(store):
     ({'destination': 'bucket'}, "credential_rotation_destination on web1 is 'bucket'; use one of file, vault, aws_secretsmanager."),
     ({'destination': 'aws_secretsmanager', 'verify_host_token': True},
      'credential_rotation_verify_host_token on web1 needs a key file on the host; with the aws_secretsmanager destination'),
-    ({'overlap': 'a day'}, "credential_rotation_overlap on web1 is 'a day'; give a duration such as 3600 (seconds), 30m"),
+    ({'overlap': 'a day'}, "credential_rotation_overlap on web1 is 'a day'; give a duration up to a year, such as 3600"),
+    ({'overlap': '400d'}, "credential_rotation_overlap on web1 is '400d'; give a duration up to a year"),
+    ({'destination': 'vault', 'key_path': 'secret/data/apps/g1'},
+     "credential_rotation_key_path on web1 is 'secret/data/apps/g1'; with the vault destination it is the path inside the "
+     "mount secret, without the mount and without data/ (for example apps/g1)."),
 ])
 def test_store_settings_that_cannot_work_are_refused(settings, message):
-    result = Host(key_path='apps/billing', **settings).run('read')
+    settings = dict({'key_path': 'apps/billing'}, **settings)
+    result = Host(**settings).run('read')
     assert result['failed'] and result['invalid'] and message in result['msg']
+
+
+def test_overlap_is_read_as_seconds_so_hosts_agree():
+    answer = dict(key_files(), changed=False)
+    assert Host(overlap='1d').run('read', [answer])['settings']['overlap'] == 86400
+    assert Host(overlap='24h').run('read', [dict(answer)])['settings']['overlap'] == 86400
+
+
+def test_a_secret_of_another_client_is_refused(store):
+    store['store'] = FakeStore([dict(key_files(), changed=False, metadata={'client_id': 'someone-else', 'kid': OLD_KID})])
+    result = Host(destination='vault', key_path='apps/billing').run('read')
+    assert result['failed'] and 'holds the key of client someone-else, not of client %s: two clients must not share' % CLIENT \
+        in result['msg']

@@ -135,8 +135,8 @@ def test_a_secret_without_a_usable_key_is_reported_not_raised(store):
 
 @pytest.mark.parametrize('error, message', [
     (hvac.exceptions.Forbidden('permission denied'), 'vault:secret/apps/billing.next refused staging the new key: permission '
-                                                     'denied. Give the token a policy with create, read and update on '
-                                                     'secret/data/apps/billing'),
+                                                     'denied (an invalid or expired token, or one without the policy). Give '
+                                                     'the token a policy with create, read and update on secret/data/apps/billing'),
     (hvac.exceptions.InvalidRequest('check-and-set parameter did not match the current version'),
      'vault:secret/apps/billing.next changed while staging the new key (another writer; check-and-set refused it)'),
     (hvac.exceptions.RateLimitExceeded('slow down'), 'throttled staging the new key (rate limit)'),
@@ -325,3 +325,60 @@ def test_missing_libraries_say_how_to_install(monkeypatch):
                                           'hvac (the execution environment lists it).'}
     out = _stores.SecretsManagerStore('a').run({'state': 'read'})
     assert out['failed'] and 'needs the Python library boto3 on the controller: pip install boto3' in out['msg']
+
+
+class Adapter:
+    def __init__(self, answer=None, error=None):
+        self.answer, self.error = answer, error
+
+    def get(self, url):
+        if self.error:
+            raise self.error
+        return self.answer
+
+
+@pytest.mark.parametrize('adapter, message', [
+    (Adapter({'data': {'type': 'kv', 'options': {'version': '2'}, 'path': 'secret/'}}), None),
+    (Adapter({'data': {'type': 'kv', 'options': {'version': '1'}, 'path': 'kv1/'}}),
+     'the mount kv1 is KV version 1, not a KV version 2 secret engine'),
+    (Adapter({'data': {'type': 'transit', 'options': None, 'path': 'transit/'}}), 'the mount transit is a transit engine'),
+    (Adapter(error=hvac.exceptions.Forbidden('preflight')), 'the token may use no mount secret at apps/billing'),
+])
+def test_the_mount_must_be_kv_version_2(adapter, message):
+    store = _stores.VaultKV2Store('apps/billing', 'apps/billing.next')
+    client = type('Client', (), {'adapter': adapter})()
+    if message is None:
+        store.check_mount(client)
+    else:
+        with pytest.raises(_stores.StoreError, match=message):
+            store.check_mount(client)
+
+
+def test_check_mode_promotion_of_a_key_check_mode_did_not_stage(store, aws, keys):
+    for target in (store, aws):
+        out = target.run({'state': 'promoted', 'kid': kid(keys[0])}, check_mode=True)
+        assert out['changed'] and out['diff']['after'] == {'kid': kid(keys[0])} and 'failed' not in out
+
+
+def test_other_fields_of_the_secret_are_kept_and_never_shown(store, aws, keys):
+    store._client.kv.secrets['apps/billing'] = [{'private_key': keys[0], 'db_password': 'hunter2'}]  # pylint: disable=protected-access
+    assert 'hunter2' not in repr(store.run({'state': 'read'}))
+    store.run({'state': 'staged', 'private_key': keys[1], 'kid': kid(keys[1])})
+    out = store.run({'state': 'promoted', 'kid': kid(keys[1]), 'metadata': {'credential_id': 'c2'}})
+    assert 'hunter2' not in repr(out) and current(store)[-1]['db_password'] == 'hunter2'
+    aws.run({'state': 'staged', 'private_key': keys[0], 'kid': kid(keys[0]), 'client_id': 'app'})
+    fake = aws._client  # pylint: disable=protected-access
+    first = fake.labels['AWSCURRENT']
+    fake.versions[first] = json.dumps(dict(json.loads(fake.versions[first]), api_token='s3cr3t'))
+    aws.run({'state': 'staged', 'private_key': keys[1], 'kid': kid(keys[1]), 'client_id': 'app'})
+    out = aws.run({'state': 'promoted', 'kid': kid(keys[1])})
+    value = json.loads(fake.versions[fake.labels['AWSCURRENT']])
+    assert value['api_token'] == 's3cr3t' and value['client_id'] == 'app' and 's3cr3t' not in repr(out)
+
+
+def test_a_new_secrets_first_version_loses_its_pending_label(aws, keys):
+    aws.run({'state': 'staged', 'private_key': keys[0], 'kid': kid(keys[0])})
+    fake = aws._client  # pylint: disable=protected-access
+    assert fake.labels['AWSPENDING'] == fake.labels['AWSCURRENT']
+    aws.run({'state': 'promoted', 'kid': kid(keys[0])})
+    assert 'AWSPENDING' not in fake.labels

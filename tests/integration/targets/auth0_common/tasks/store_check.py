@@ -143,14 +143,18 @@ def main():
                  % (staged_kid, found))
     if phase == 'resumed' and current_kid != last.get('staged_kid'):
         fail('the resumed run made %s current, not the key the stopped run staged (%s)' % (current_kid, last.get('staged_kid')))
-    if phase in ('waiting', 'in-window'):
+    if phase == 'waiting-recorded':
+        recorded = (client.get('client_metadata') or {}).get('keyops_overlap_until') or ''
+        if not recorded.startswith(current_kid + ' '):
+            fail('the end of the window of %s is not recorded on the client: %r' % (current_kid, recorded))
+    if phase in ('waiting', 'in-window', 'waiting-recorded'):
         # the hosts' (the secret's) key is the new one; the old credential stays enabled beside it until the window ends
         cred = [c for c in credentials if c['kid'] == current_kid]
         if len(found['kids']) != 2 or current_kid not in enabled_kids or len(enabled_kids) != 2 or staged is not None:
             fail('inside the overlap window the secret should hold the new key and both credentials stay enabled: %s' % found)
         if not cred or (kind == 'vault' and current.get('credential_id') != cred[0]['id']):
             fail('the secret does not hold the key of the new credential')
-        if (client.get('client_metadata') or {}).get('keyops_rotation'):
+        if (client.get('client_metadata') or {}).get('keyops_rotation'):  # the run marker
             fail('a run marker is left on the client while the rotation waits in its window')
     if phase == 'in-window' and (version != last.get('version') or found['kids'] != last.get('kids')):
         fail('a run inside the window changed something: %s, was %s' % (found, last))
