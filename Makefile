@@ -20,13 +20,14 @@ CORE_FLOOR := 2.15.13
 FLOOR_VENV := $(CURDIR)/.venv-core-floor
 SCENARIOS := $(patsubst extensions/molecule/%/molecule.yml,%,$(wildcard extensions/molecule/*/molecule.yml))
 # make test runs these side by side, JOBS at once, the longest first (times three at a time from a fresh clone:
-# integration 7:51, local_fleet 6:57, safety 5:02, sanity 4:38, ssh_fleet 3:33, the others under a minute).
-SUITES := integration molecule-local_fleet molecule-safety sanity \
+# integration about 7:30, local_fleet 5:40, integration-stores about 4, safety 4:30, sanity 5:30, ssh_fleet 2:30,
+# the others under a minute and a half).
+SUITES := integration molecule-local_fleet integration-stores molecule-safety sanity \
           $(filter-out molecule-local_fleet molecule-safety,$(addprefix molecule-,$(SCENARIOS))) \
           build-test core-floor lint units emulator-test
 JOBS ?= 3
 
-.PHONY: help venv system-deps ansible-test-bootstrap quick test sanity units emulator-test integration molecule \
+.PHONY: help venv system-deps ansible-test-bootstrap quick test sanity units emulator-test integration integration-stores molecule \
         lint build-test core-floor demo bench changelog clean
 
 help:
@@ -91,11 +92,19 @@ units: venv
 emulator-test: venv
 	$(BIN)/pytest -q -p no:cacheprovider tests/emulator/tests tests/utils
 
-# make integration TARGET=auth0_client_token runs one target.
+# make integration TARGET=auth0_client_token runs one target. Without TARGET, every target but the secret-store
+# ones, which make integration-stores runs (with an emulator of its own) beside it: the two halves balance make test.
+STORE_TARGETS := credential_rotation_vault credential_rotation_aws
 integration: venv ansible-test-bootstrap
 	$(copy-tree)
 	cd $(TREE) && $(BIN)/python tests/utils/with_emulator.py --config tests/integration/integration_config.yml --tls --custom-domain localhost -- \
-	  $(BIN)/ansible-test integration --local --python-interpreter $(BIN)/python --color no $(TARGET)
+	  $(BIN)/ansible-test integration --local --python-interpreter $(BIN)/python --color no \
+	  $(if $(TARGET),$(TARGET),$(addprefix --exclude ,$(STORE_TARGETS)))
+
+integration-stores: venv ansible-test-bootstrap
+	$(copy-tree)
+	cd $(TREE) && $(BIN)/python tests/utils/with_emulator.py --config tests/integration/integration_config.yml --tls --custom-domain localhost -- \
+	  $(BIN)/ansible-test integration --local --python-interpreter $(BIN)/python --color no $(STORE_TARGETS)
 
 # make molecule SCENARIO=local_fleet runs one scenario; each runs in its own directory, on free ports.
 molecule: $(addprefix molecule-,$(or $(SCENARIO),$(SCENARIOS)))

@@ -38,6 +38,7 @@ import datetime
 import hashlib
 import json
 import os
+import re
 
 from ansible_collections.keyops.auth0.plugins.module_utils import _keys
 
@@ -418,9 +419,14 @@ class SecretsManagerStore:
         except errors.ClientError as error:
             code = error.response.get('Error', {}).get('Code', '')
             text = error.response.get('Error', {}).get('Message', '') or code
+            found = re.search(r'<Code>([^<]*)</Code>.*<Message>([^<]*)</Message>', text, re.DOTALL)
+            if found:  # an answer in XML where JSON was expected (an endpoint in front of the service, a test server)
+                code, text = code or found.group(1), found.group(2)
+            status = error.response.get('ResponseMetadata', {}).get('HTTPStatusCode')
             if code == 'ResourceNotFoundException' and missing is not None:
                 return missing
-            if code in ('AccessDeniedException', 'AccessDenied', 'UnrecognizedClientException', 'InvalidSignatureException'):
+            if status == 403 or code in ('AccessDeniedException', 'AccessDenied', 'UnrecognizedClientException',
+                                         'InvalidSignatureException', 'InvalidClientTokenId', 'ExpiredTokenException'):
                 raise StoreError('%s refused %s: permission denied (%s). Allow secretsmanager:DescribeSecret, '
                                  'GetSecretValue, PutSecretValue, UpdateSecretVersionStage and CreateSecret on it.'
                                  % (self.describe(), doing, text)) from None

@@ -9,8 +9,8 @@
 #    current version is untouched, the new key is staged in the store and enabled beside the old one;
 # 4. a plain run resumes it with the staged key (no second new credential) and retires the old one;
 # 5. stopped at the registration, the key stays staged in the store and the next run registers it; stopped at the
-#    retirement, the store holds the new key and the next run retires; a missing mount and a token that may only
-#    read the store are refused naming the secret and the fix,
+#    retirement, the store holds the new key and the next run retires; a missing mount, a KV version 1 mount, an
+#    address nobody answers, a store that throttles and a token that may only read are refused naming the secret,
 #    before Auth0 learns of any new key;
 # 6. with credential_rotation_overlap 1h, a rotation writes the new key as current and keeps the old credential
 #    enabled; a run inside the window changes nothing, writes no run marker and says until when; once Auth0's
@@ -26,6 +26,17 @@ config=../../integration_config.yml
 out="${OUTPUT_DIR:?run through ansible-test: make integration TARGET=name}"
 work=$(mktemp -d)
 bao_pid=
+faults() {  # faults JSON|clear: inject an emulator fault (tests/emulator/README.md), or clear them all, without a playbook
+    python - "$1" "$(value auth0_emulator_url)" "$(value auth0_emulator_ca_path)" <<'PY'
+import json, ssl, sys, urllib.request
+spec, url, ca = sys.argv[1:4]
+request = urllib.request.Request(url + '/__emulator__/faults', method='DELETE') if spec == 'clear' else urllib.request.Request(
+    url + '/__emulator__/faults', data=spec.encode(), headers={'Content-Type': 'application/json'}, method='POST')
+urllib.request.urlopen(request, context=ssl.create_default_context(cafile=ca)).read()
+PY
+}
+# every token request after the next one (the run's management token) is answered 403 "Rate limit reached"
+THROTTLE='{"method": "POST", "path": "^/oauth/token$", "status": 403, "after": 1, "count": 50, "body": {"error": "Rate limit reached", "error_description": "Access Denied"}}'
 clock() {  # clock SECONDS: move the emulator's clock (the Date of its answers), as Auth0's would have moved
     python - "$1" "$(value auth0_emulator_url)" "$(value auth0_emulator_ca_path)" <<'PY'
 import json, ssl, sys, urllib.request
@@ -115,30 +126,28 @@ run check-mode 0 -i "$work/inventory.yml" rotate.yml --check -e credential_rotat
 grep -q 'would rotate to the key' "$out/credential_rotation_vault-check-mode.log" || { echo "check mode does not say it would rotate"; exit 1; }
 check unchanged
 probe_stop rotation
-run throttle 0 -i "${INVENTORY_PATH:?}" throttle.yml
+faults "$THROTTLE"
 run stopped 2 -i "$work/inventory.yml" rotate.yml -e credential_rotation_force=true
 grep -q 'throttled the request (rate limit) on every attempt' "$out/credential_rotation_vault-stopped.log" \
     || { echo "the stopped run does not name the throttling"; exit 1; }
 check stopped
-run clear 0 -i "${INVENTORY_PATH:?}" clear.yml
+faults clear
 run resume 0 -i "$work/inventory.yml" rotate.yml
 check resumed
 # stopped at the registration (Auth0 answers 500 to the credential's creation): the key stays staged in the store;
 # the next run registers that key (read from the store) and finishes
-run inject-register 0 -i "${INVENTORY_PATH:?}" inject.yml \
-    -e '{"fault_spec": "{\"method\": \"POST\", \"path\": \"^/api/v2/clients/[^/]+/credentials$\", \"status\": 500, \"count\": 20}"}'
+faults '{"method": "POST", "path": "^/api/v2/clients/[^/]+/credentials$", "status": 500, "count": 20}'
 run stopped-register 2 -i "$work/inventory.yml" rotate.yml -e credential_rotation_force=true
 check staged-only
-run clear-register 0 -i "${INVENTORY_PATH:?}" clear.yml
+faults clear
 run resume-register 0 -i "$work/inventory.yml" rotate.yml
 check resumed
 # stopped at the retirement (the PATCH that disables the old credential is refused): the store already holds the
 # new key as current; the next run retires the old credential without writing the store again
-run inject-retire 0 -i "${INVENTORY_PATH:?}" inject.yml \
-    -e '{"fault_spec": "{\"method\": \"PATCH\", \"path\": \"^/api/v2/clients/[^/]+$\", \"status\": 500, \"count\": 20, \"after\": 2}"}'
+faults '{"method": "PATCH", "path": "^/api/v2/clients/[^/]+$", "status": 500, "count": 20, "after": 2}'
 run stopped-retire 2 -i "$work/inventory.yml" rotate.yml -e credential_rotation_force=true
 check promoted-not-retired
-run clear-retire 0 -i "${INVENTORY_PATH:?}" clear.yml
+faults clear
 run finish-retire 0 -i "$work/inventory.yml" rotate.yml
 check after-window
 # a mount that does not exist: refused before Auth0 learns of a new key, naming the mount
@@ -151,6 +160,17 @@ check denied
 run kv1 2 -i "$work/inventory.yml" rotate.yml -e credential_rotation_force=true -e credential_rotation_vault_mount=kv1
 grep -q 'the mount kv1 is KV version 1, not a KV version 2 secret engine' "$out/credential_rotation_vault-kv1.log" \
     || { echo "the run does not refuse the KV version 1 mount"; exit 1; }
+check denied
+# an address nobody answers, and a store that throttles: refused before any change, naming the secret
+VAULT_ADDR="http://127.0.0.1:$(python -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')" \
+    run unreachable 2 -i "$work/inventory.yml" rotate.yml -e credential_rotation_force=true
+grep -q 'vault:secret/apps/billing could not be reached while checking its mount' "$out/credential_rotation_vault-unreachable.log" \
+    || { echo "the run does not name the unreachable store"; exit 1; }
+"$bao" write sys/quotas/rate-limit/slow rate=1 interval=30s path=secret/ > /dev/null
+run throttled-store 2 -i "$work/inventory.yml" rotate.yml -e credential_rotation_force=true
+"$bao" delete sys/quotas/rate-limit/slow > /dev/null
+grep -q 'vault:secret/apps/billing[.a-z]* throttled reading the [a-z]* (rate limit); run again later' "$out/credential_rotation_vault-throttled-store.log" \
+    || { echo "the run does not say the store throttled it"; exit 1; }
 check denied
 # a token that may only read: staging fails before Auth0 learns of a new key
 printf 'path "secret/*" { capabilities = ["read"] }\n' | "$bao" policy write read-only - > /dev/null
@@ -203,11 +223,11 @@ wait "$consumer_pid" 2>/dev/null || true
 consumer_pid=
 # a rotation resumed after its window (counted from the credential's creation) has passed still gives consumers the
 # whole window from the moment it makes the key current, and records its end on the client for later runs
-run throttle-window 0 -i "${INVENTORY_PATH:?}" throttle.yml
+faults "$THROTTLE"
 run stopped-window 2 -i "$work/inventory.yml" rotate.yml -e credential_rotation_force=true -e credential_rotation_overlap=10s
 check stopped
 sleep 11
-run clear-window 0 -i "${INVENTORY_PATH:?}" clear.yml
+faults clear
 run resume-window 0 -i "$work/inventory.yml" rotate.yml -e credential_rotation_overlap=10s
 grep -q 'retired after the overlap window of the new key' "$out/credential_rotation_vault-resume-window.log" \
     || { echo "the resumed rotation retired the old credential without a window"; exit 1; }

@@ -382,3 +382,14 @@ def test_a_new_secrets_first_version_loses_its_pending_label(aws, keys):
     assert fake.labels['AWSPENDING'] == fake.labels['AWSCURRENT']
     aws.run({'state': 'promoted', 'kid': kid(keys[0])})
     assert 'AWSPENDING' not in fake.labels
+
+
+def test_aws_refusals_in_xml_and_by_status_are_permission_denied(aws, keys):
+    xml = ('<?xml version="1.0"?><ErrorResponse><Errors><Error><Code>InvalidClientTokenId</Code><Message>The security '
+           'token included in the request is invalid.</Message></Error></Errors></ErrorResponse>')
+    error = botocore_exceptions.ClientError({'Error': {'Code': '', 'Message': xml}, 'ResponseMetadata': {'HTTPStatusCode': 403}},
+                                            'DescribeSecret')
+    aws._client.refuse['describe_secret'] = error  # pylint: disable=protected-access
+    out = aws.run({'state': 'read'})
+    assert out['msg'].startswith('aws_secretsmanager:apps/billing refused reading the secret: permission denied (The security '
+                                 'token included in the request is invalid.)')
