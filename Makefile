@@ -66,6 +66,9 @@ ansible-test-bootstrap: venv
 	@version=$$($(BIN)/python -c "import re, ansible_test._internal.python_requirements as m, inspect; print(re.search(r\"pip='([^']+)'\", inspect.getsource(m.get_venv_packages)).group(1))"); \
 	cache=$$HOME/.ansible/test/cache/get_pip_$${version//./_}.py; \
 	mkdir -p $$(dirname $$cache); cp tests/utils/get_pip_standin.py $$cache; echo "ansible-test pip $$version bootstrap: $$cache"
+	@# the SSH key ansible-test makes on its first integration run: made here, once, so that the two integration
+	@# suites that start together do not both make it (the second ssh-keygen would ask to overwrite and fail)
+	@key=$$HOME/.ansible/test/id_rsa; test -e $$key || ssh-keygen -m PEM -q -t rsa -N '' -f $$key
 
 # The inner loop: the unit tests with the branch-coverage gate, the emulator's and the test tools' tests.
 quick: units emulator-test
