@@ -410,8 +410,9 @@ class SecretsManagerStore:
                 raise StoreError('%s: %s' % (self.describe(), _first_line(error))) from None
         return self._client
 
-    def _call(self, doing, method, missing=None, **kwargs):
-        """client.METHOD(**kwargs); ``missing``, when given, is returned for a secret that does not exist."""
+    def _call(self, doing, method, missing=None, exists=None, **kwargs):
+        """client.METHOD(**kwargs); ``missing``, when given, is returned for a secret that does not exist, ``exists``
+        for a version (ClientRequestToken) that exists with another content."""
         client = self._connect()
         dummy, errors = _boto3()
         try:
@@ -425,6 +426,8 @@ class SecretsManagerStore:
             status = error.response.get('ResponseMetadata', {}).get('HTTPStatusCode')
             if code == 'ResourceNotFoundException' and missing is not None:
                 return missing
+            if code == 'ResourceExistsException' and exists is not None:
+                return exists
             if status == 403 or code in ('AccessDeniedException', 'AccessDenied', 'UnrecognizedClientException',
                                          'InvalidSignatureException', 'InvalidClientTokenId', 'ExpiredTokenException'):
                 raise StoreError('%s refused %s: permission denied (%s). Allow secretsmanager:DescribeSecret, '
@@ -513,8 +516,18 @@ class SecretsManagerStore:
             if not exists:
                 self._call('creating the secret', 'create_secret', Name=self.secret_id,
                            Description='Private key of an Auth0 client (Private Key JWT), rotated by keyops.auth0')
-            self._call('staging the new key', 'put_secret_value', SecretId=self.secret_id, SecretString=json.dumps(new),
-                       ClientRequestToken=self._token(kid), VersionStages=[PENDING])
+            token = self._token(kid)
+            answer = self._call('staging the new key', 'put_secret_value', exists='exists', SecretId=self.secret_id,
+                                SecretString=json.dumps(new), ClientRequestToken=token, VersionStages=[PENDING])
+            del answer  # written, or a version of this key exists already (a write with the same token adds nothing)
+            after, dummy = self._stages()
+            if after.get(PENDING) != token:
+                # this key was staged before (its version is the token) and its label was removed since: label it
+                # again (Secrets Manager answers a repeated write of a version without relabelling it)
+                move = dict(SecretId=self.secret_id, VersionStage=PENDING, MoveToVersionId=token)
+                if after.get(PENDING):
+                    move['RemoveFromVersionId'] = after[PENDING]
+                self._call('labelling the staged key again', 'update_secret_version_stage', **move)
         return self._result(live, new, changed=True, diff={'before': {'kid': _key_view('', staged)['kid'] if staged else None},
                                                            'after': {'kid': kid}})
 

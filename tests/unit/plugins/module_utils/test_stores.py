@@ -228,7 +228,8 @@ class FakeSecretsManager:
     def put_secret_value(self, SecretId, SecretString, ClientRequestToken, VersionStages):  # noqa: N803
         self._check('put_secret_value')
         if ClientRequestToken in self.versions:
-            assert self.versions[ClientRequestToken] == SecretString
+            if self.versions[ClientRequestToken] != SecretString:  # as AWS answers a token reused with other content
+                raise client_error('ResourceExistsException', 'A resource with the ID you requested already exists.')
             return
         first = not self.versions
         self.versions[ClientRequestToken] = SecretString
@@ -254,7 +255,7 @@ def aws():
 
 def test_aws_first_rotation_creates_the_secret(aws, keys):
     staged = aws.run({'state': 'staged', 'private_key': keys[0], 'kid': kid(keys[0])})
-    assert staged['changed'] and aws._client.calls[-2:] == ['create_secret', 'put_secret_value']  # pylint: disable=protected-access
+    assert staged['changed'] and aws._client.calls[-3:] == ['create_secret', 'put_secret_value', 'describe_secret']  # pylint: disable=protected-access
     again = aws.run({'state': 'staged', 'private_key': keys[0], 'kid': kid(keys[0])})
     assert again['changed'] is False and again['key']['kid'] == kid(keys[0])  # a first version is AWSCURRENT at once
     assert aws.run({'state': 'promoted', 'kid': kid(keys[0])})['changed'] is False
@@ -393,3 +394,14 @@ def test_aws_refusals_in_xml_and_by_status_are_permission_denied(aws, keys):
     out = aws.run({'state': 'read'})
     assert out['msg'].startswith('aws_secretsmanager:apps/billing refused reading the secret: permission denied (The security '
                                  'token included in the request is invalid.)')
+
+
+def test_aws_a_staged_key_that_lost_its_label_is_labelled_again(aws, keys):
+    aws.run({'state': 'staged', 'private_key': keys[0], 'kid': kid(keys[0])})
+    aws.run({'state': 'promoted', 'kid': kid(keys[0])})
+    aws.run({'state': 'staged', 'private_key': keys[1], 'kid': kid(keys[1])})
+    fake = aws._client  # pylint: disable=protected-access
+    staged_version = fake.labels.pop('AWSPENDING')  # someone removed the label; the version stays
+    out = aws.run({'state': 'staged', 'private_key': keys[1], 'kid': kid(keys[1])})
+    assert 'failed' not in out and fake.labels['AWSPENDING'] == staged_version
+    assert aws.run({'state': 'promoted', 'kid': kid(keys[1])})['key']['kid'] == kid(keys[1])
