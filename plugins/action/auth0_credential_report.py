@@ -32,15 +32,7 @@ INFO_MODULE = 'keyops.auth0.auth0_client_credential_info'
 def argument_spec():
     spec = auth0_argument_spec()
     spec['auth0_domain'] = dict(spec['auth0_domain'], required=False)
-    spec.update(
-        client_id=dict(type='str'),
-        rotate_before_days=dict(type='int', default=30),
-        max_age_days=dict(type='int', default=0),
-        formats=dict(type='list', elements='str', default=[]),
-        dest=dict(type='path'),
-        basename=dict(type='str', default='auth0-credentials'),
-        show_table=dict(type='bool', default=True),
-    )
+    spec.update(_report.argument_spec())
     return spec
 
 

@@ -32,6 +32,20 @@ _FORMULA = ('=', '+', '-', '@', '\t', '\r')
 _FREE_TEXT = ('client_name', 'name')
 
 
+def argument_spec():
+    """The options of auth0_credential_report besides the connection options (its action plugin and its
+    documentation stub both use them)."""
+    return dict(
+        client_id=dict(type='str'),
+        rotate_before_days=dict(type='int', default=30),
+        max_age_days=dict(type='int', default=0),
+        formats=dict(type='list', elements='str', default=[]),
+        dest=dict(type='path'),
+        basename=dict(type='str', default='auth0-credentials'),
+        show_table=dict(type='bool', default=True),
+    )
+
+
 def rows(clients, rotate_before_days, max_age_days, now, destinations=None):
     """The rows of the report, most urgent first: expired, due, unused, ok; then the fewest days left, the client's
     name and the credential id. ``clients`` as auth0_client_credential_info returns them; ``destinations``:

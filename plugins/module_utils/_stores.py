@@ -97,7 +97,86 @@ def _key_view(where, data, store='vault'):
     return view
 
 
-class VaultKV2Store:
+def _kid(data):
+    """The kid of the key in a secret's data (computed from the key), or None."""
+    return _key_view('', data)['kid'] if data else None
+
+
+def _diff(before, after):
+    return {'before': {'kid': before}, 'after': {'kid': after}}
+
+
+class _Store:
+    """The credential_key_file contract over a store. A store's ``_state()`` returns a dict with the data of the
+    current (``live``) and the staged version (``staged``), None when there is none, and what its writes need;
+    ``_places()`` names the two in results; ``_drop_staged(state)`` removes the staged version. The subclasses write
+    the staging, the promotion and the restore, which differ by store."""
+
+    kind = None
+    #: What state=pruned says: a store keeps its earlier versions itself.
+    RETENTION = ''
+
+    def run(self, args, check_mode=False):
+        """Answer one credential_key_file request; a failure is returned as {'failed': True, 'msg': ...}."""
+        states = {'read': self._read_state, 'staged': self._staged, 'promoted': self._promoted, 'restored': self._restored,
+                  'pruned': self._pruned, 'cleaned': self._cleaned}
+        try:
+            return states[args['state']](args, check_mode)
+        except StoreError as error:
+            return {'failed': True, 'msg': str(error)}
+
+    def _result(self, live, staged, changed=False, **extra):
+        live_where, staged_where = self._places()
+        metadata = _metadata(live)
+        out = {'changed': changed, 'key': _key_view(live_where, live, self.kind),
+               'staged': _key_view(staged_where, staged, self.kind), 'metadata': metadata, 'backups': [], 'leftovers': [],
+               'removed': [], 'directory': None, 'previous_kid': (metadata or {}).get('previous_kid')}
+        out.update(extra)
+        return out
+
+    @staticmethod
+    def _refused_key(args):
+        """The failure of a staging request whose key has another kid, or None."""
+        if _keys.kid_for_public_key(args['private_key']) != args['kid']:
+            return {'failed': True, 'msg': 'The key to stage has another kid than %s.' % args['kid']}
+        return None
+
+    def _cannot_promote(self, state, kid, check_mode):
+        """The answer to a promotion of a key that is not staged: in check mode (which staged nothing) what the
+        promotion of the key a real run stages would do, else a failure."""
+        if check_mode:
+            return self._result(state['live'], None, changed=True, diff=_diff(_kid(state['live']), kid))
+        return {'failed': True, 'msg': 'Neither the live key nor the staged key of %s has the kid %s.' % (self.describe(), kid)}
+
+    def _read_state(self, args, check_mode):
+        state = self._state()
+        return self._result(state['live'], state['staged'])
+
+    def _pruned(self, args, check_mode):
+        state = self._state()
+        return self._result(state['live'], state['staged'], msg=self.RETENTION)
+
+    def _cleaned(self, args, check_mode):
+        state = self._state()
+        live, staged = state['live'], state['staged']
+        if not args.get('remove_staged') or staged is None:
+            return self._result(live, staged)
+        if args.get('kid') and _kid(staged) not in (args['kid'], None):
+            return self._result(live, staged)
+        if not check_mode:
+            self._drop_staged(state, 'removing the staged key')
+        return self._result(live, None, changed=True, removed=[self._places()[1]])
+
+    def staged_key(self, kid):
+        """The private key with this kid, staged or current (a resumed rotation), or None."""
+        state = self._state()
+        for data in (state['staged'], state['live']):
+            if data and _kid(data) == kid:
+                return data['private_key']
+        return None
+
+
+class VaultKV2Store(_Store):
     """The key of one client in a KV v2 secret (see the module docstring)."""
 
     kind = 'vault'
@@ -250,111 +329,69 @@ class VaultKV2Store:
 
     # -- the credential_key_file contract ----------------------------------------------------------------
 
-    def run(self, args, check_mode=False):
-        """Answer one credential_key_file request; a failure is returned as {'failed': True, 'msg': ...}."""
-        states = {'read': self._read_state, 'staged': self._staged, 'promoted': self._promoted, 'restored': self._restored,
-                  'pruned': self._pruned, 'cleaned': self._cleaned}
-        try:
-            return states[args['state']](args, check_mode)
-        except StoreError as error:
-            return {'failed': True, 'msg': str(error)}
+    RETENTION = 'The store keeps earlier versions itself (KV v2 max_versions).'
 
     def _state(self):
         live, version = self._read(self.path)
         staged, staged_version = self._read(self.staged_path)
-        return live, version, staged, staged_version
+        return {'live': live, 'version': version, 'staged': staged, 'staged_version': staged_version}
 
-    def _result(self, live, staged, changed=False, **extra):
-        key = _key_view(self.describe(), live)
-        metadata = _metadata(live)
-        out = {'changed': changed, 'key': key, 'staged': _key_view(self.describe(self.staged_path), staged),
-               'metadata': metadata, 'backups': [], 'leftovers': [], 'removed': [], 'directory': None,
-               'previous_kid': (metadata or {}).get('previous_kid')}
-        out.update(extra)
-        return out
+    def _places(self):
+        return self.describe(), self.describe(self.staged_path)
 
-    @staticmethod
-    def _diff(before, after):
-        return {'before': {'kid': before}, 'after': {'kid': after}}
-
-    def _read_state(self, args, check_mode):  # state=read
-        live, dummy, staged, dummy2 = self._state()
-        return self._result(live, staged)
+    def _drop_staged(self, state, doing):
+        self._delete(self.staged_path, doing)
 
     def _staged(self, args, check_mode):
         private, kid = args['private_key'], args['kid']
-        if _keys.kid_for_public_key(private) != kid:
-            return {'failed': True, 'msg': 'The key to stage has another kid than %s.' % kid}
-        live, dummy, staged, staged_version = self._state()
-        if staged is not None and _key_view('', staged)['kid'] == kid:
-            return self._result(live, staged)
+        refused = self._refused_key(args)
+        if refused:
+            return refused
+        state = self._state()
+        if _kid(state['staged']) == kid:
+            return self._result(state['live'], state['staged'])
         new = {'private_key': private, 'kid': kid, 'staged_at': _now()}
         if not check_mode:
-            self._write(self.staged_path, new, staged_version, 'staging the new key')
-        return self._result(live, new, changed=True, diff=self._diff(_key_view('', staged)['kid'] if staged else None, kid))
+            self._write(self.staged_path, new, state['staged_version'], 'staging the new key')
+        return self._result(state['live'], new, changed=True, diff=_diff(_kid(state['staged']), kid))
 
     def _promoted(self, args, check_mode):
         kid = args['kid']
-        live, version, staged, dummy = self._state()
-        live_kid = _key_view('', live)['kid'] if live else None
-        staged_kid = _key_view('', staged)['kid'] if staged else None
+        state = self._state()
+        live, staged = state['live'], state['staged']
+        live_kid = _kid(live)
         if live_kid == kid:
             removed = []
-            if staged is not None and staged_kid == kid:
+            if _kid(staged) == kid:
                 if not check_mode:
-                    self._delete(self.staged_path, 'removing the staged copy of the current key')
+                    self._drop_staged(state, 'removing the staged copy of the current key')
                 removed = [self.describe(self.staged_path)]
             return self._result(live, None if removed else staged, changed=bool(removed), removed=removed)
-        if staged_kid != kid:
-            if check_mode:  # check mode staged nothing: say what the promotion of the key a real run stages would do
-                return self._result(live, None, changed=True, diff=self._diff(live_kid, kid))
-            return {'failed': True, 'msg': 'Neither the live key nor the staged key of %s has the kid %s.' % (self.describe(), kid)}
+        if _kid(staged) != kid:
+            return self._cannot_promote(state, kid, check_mode)
         data = dict(_others(live), **dict(args.get('metadata') or {}, private_key=staged['private_key'], kid=kid, rotated_at=_now()))
         data.setdefault('previous_kid', live_kid)
         if not check_mode:
-            self._write(self.path, data, version, 'making the new key current')
-            self._delete(self.staged_path, 'removing the staged key after its promotion')
-        return self._result(data, None, changed=True, removed=[self.describe(self.staged_path)],
-                            diff=self._diff(live_kid, kid))
+            self._write(self.path, data, state['version'], 'making the new key current')
+            self._drop_staged(state, 'removing the staged key after its promotion')
+        return self._result(data, None, changed=True, removed=[self.describe(self.staged_path)], diff=_diff(live_kid, kid))
 
     def _restored(self, args, check_mode):
         kid = args['kid']
-        live, version, staged, staged_version = self._state()
-        live_kid = _key_view('', live)['kid'] if live else None
-        if live_kid != kid:
-            return self._result(live, staged)
-        previous = self._previous(version)
+        state = self._state()
+        live = state['live']
+        if _kid(live) != kid:
+            return self._result(live, state['staged'])
+        previous = self._previous(state['version'])
         if not previous or not _key_view('', previous)['usable']:
             return {'failed': True, 'msg': '%s has no earlier version with a usable key to restore.' % self.describe()}
         data = dict(previous, **dict((k, v) for k, v in (args.get('metadata') or {}).items() if k != 'private_key'))
         data['restored_at'] = _now()
         if not check_mode:
-            self._write(self.path, data, version, 'putting the previous key back')
+            self._write(self.path, data, state['version'], 'putting the previous key back')
             self._write(self.staged_path, {'private_key': live['private_key'], 'kid': kid, 'staged_at': _now()},
-                        staged_version, 'keeping the replaced key staged')
-        return self._result(data, live, changed=True, diff=self._diff(kid, _key_view('', previous)['kid']))
-
-    def _pruned(self, args, check_mode):
-        live, dummy, staged, dummy2 = self._state()
-        return self._result(live, staged, msg='The store keeps earlier versions itself (KV v2 max_versions).')
-
-    def _cleaned(self, args, check_mode):
-        live, dummy, staged, dummy2 = self._state()
-        if not args.get('remove_staged') or staged is None:
-            return self._result(live, staged)
-        if args.get('kid') and _key_view('', staged)['kid'] not in (args['kid'], None):
-            return self._result(live, staged)
-        if not check_mode:
-            self._delete(self.staged_path, 'removing the staged key')
-        return self._result(live, None, changed=True, removed=[self.describe(self.staged_path)])
-
-    def staged_key(self, kid):
-        """The private key with this kid, staged or current (a resumed rotation), or None."""
-        live, dummy, staged, dummy2 = self._state()
-        for data in (staged, live):
-            if data and _key_view('', data)['kid'] == kid:
-                return data['private_key']
-        return None
+                        state['staged_version'], 'keeping the replaced key staged')
+        return self._result(data, live, changed=True, diff=_diff(kid, _kid(previous)))
 
 
 def _first_line(error):
@@ -379,7 +416,7 @@ def _boto3():
 PENDING, CURRENT, PREVIOUS = 'AWSPENDING', 'AWSCURRENT', 'AWSPREVIOUS'
 
 
-class SecretsManagerStore:
+class SecretsManagerStore(_Store):
     """The key of one client in an AWS Secrets Manager secret (see the module docstring)."""
 
     kind = 'aws_secretsmanager'
@@ -465,47 +502,37 @@ class SecretsManagerStore:
             return {'private_key': answer.get('SecretString')}
         return data if isinstance(data, dict) else {'private_key': None}
 
+    RETENTION = 'Secrets Manager keeps earlier versions itself.'
+
     def _state(self):
         stages, exists = self._stages()
-        live = self._value(stages.get(CURRENT))
         staged = None
         if stages.get(PENDING) and stages.get(PENDING) != stages.get(CURRENT):
             staged = self._value(stages[PENDING])
-        return stages, exists, live, staged
+        return {'live': self._value(stages.get(CURRENT)), 'staged': staged, 'stages': stages, 'exists': exists}
 
-    def _result(self, live, staged, changed=False, **extra):
-        metadata = _metadata(live)
-        out = {'changed': changed, 'key': _key_view(self.describe(CURRENT), live, self.kind),
-               'staged': _key_view(self.describe(PENDING), staged, self.kind), 'metadata': metadata, 'backups': [],
-               'leftovers': [], 'removed': [], 'directory': None, 'previous_kid': (metadata or {}).get('previous_kid')}
-        out.update(extra)
-        return out
+    def _places(self):
+        return self.describe(CURRENT), self.describe(PENDING)
+
+    def _drop_staged(self, state, doing):
+        self._call(doing, 'update_secret_version_stage', SecretId=self.secret_id, VersionStage=PENDING,
+                   RemoveFromVersionId=state['stages'][PENDING])
 
     @staticmethod
     def _token(kid, purpose='stage'):
         """The ClientRequestToken of a version: the same key gives the same token (a repeated write adds nothing)."""
         return hashlib.sha256(('%s:%s' % (purpose, kid)).encode('utf-8')).hexdigest()[:64]
 
-    def run(self, args, check_mode=False):
-        states = {'read': self._read_state, 'staged': self._staged, 'promoted': self._promoted, 'restored': self._restored,
-                  'pruned': self._pruned, 'cleaned': self._cleaned}
-        try:
-            return states[args['state']](args, check_mode)
-        except StoreError as error:
-            return {'failed': True, 'msg': str(error)}
-
-    def _read_state(self, args, check_mode):
-        dummy, dummy2, live, staged = self._state()
-        return self._result(live, staged)
-
     def _staged(self, args, check_mode):
         private, kid = args['private_key'], args['kid']
-        if _keys.kid_for_public_key(private) != kid:
-            return {'failed': True, 'msg': 'The key to stage has another kid than %s.' % kid}
-        stages, exists, live, staged = self._state()
-        if staged is not None and _key_view('', staged)['kid'] == kid:
+        refused = self._refused_key(args)
+        if refused:
+            return refused
+        state = self._state()
+        live, staged = state['live'], state['staged']
+        if _kid(staged) == kid:
             return self._result(live, staged)
-        if live is not None and _key_view('', live)['kid'] == kid:
+        if _kid(live) == kid:
             # a new secret's first version: Secrets Manager labels it AWSCURRENT as well (no application read the
             # secret before it existed)
             return self._result(live, None)
@@ -513,13 +540,13 @@ class SecretsManagerStore:
         if args.get('client_id'):
             new['client_id'] = args['client_id']
         if not check_mode:
-            if not exists:
+            if not state['exists']:
                 self._call('creating the secret', 'create_secret', Name=self.secret_id,
                            Description='Private key of an Auth0 client (Private Key JWT), rotated by keyops.auth0')
             token = self._token(kid)
-            answer = self._call('staging the new key', 'put_secret_value', exists='exists', SecretId=self.secret_id,
-                                SecretString=json.dumps(new), ClientRequestToken=token, VersionStages=[PENDING])
-            del answer  # written, or a version of this key exists already (a write with the same token adds nothing)
+            # written, or a version of this key exists already (a write with the same token adds nothing)
+            self._call('staging the new key', 'put_secret_value', exists='exists', SecretId=self.secret_id,
+                       SecretString=json.dumps(new), ClientRequestToken=token, VersionStages=[PENDING])
             after, dummy = self._stages()
             if after.get(PENDING) != token:
                 # this key was staged before (its version is the token) and its label was removed since: label it
@@ -528,38 +555,34 @@ class SecretsManagerStore:
                 if after.get(PENDING):
                     move['RemoveFromVersionId'] = after[PENDING]
                 self._call('labelling the staged key again', 'update_secret_version_stage', **move)
-        return self._result(live, new, changed=True, diff={'before': {'kid': _key_view('', staged)['kid'] if staged else None},
-                                                           'after': {'kid': kid}})
+        return self._result(live, new, changed=True, diff=_diff(_kid(staged), kid))
 
     def _promoted(self, args, check_mode):
         kid = args['kid']
-        stages, exists, live, staged = self._state()
-        live_kid = _key_view('', live)['kid'] if live else None
+        state = self._state()
+        stages, live, staged = state['stages'], state['live'], state['staged']
+        live_kid = _kid(live)
         if live_kid == kid:
             if stages.get(PENDING) and stages.get(PENDING) == stages.get(CURRENT) and not check_mode:
                 # a new secret's first version carries both labels: AWSPENDING goes, as after any promotion
-                self._call('removing the pending label', 'update_secret_version_stage', SecretId=self.secret_id,
-                           VersionStage=PENDING, RemoveFromVersionId=stages[PENDING])
+                self._drop_staged(state, 'removing the pending label')
             return self._result(live, staged)
-        if staged is None or _key_view('', staged)['kid'] != kid:
-            if check_mode:  # check mode staged nothing: say what the promotion of the key a real run stages would do
-                return self._result(live, None, changed=True, diff={'before': {'kid': live_kid}, 'after': {'kid': kid}})
-            return {'failed': True, 'msg': 'Neither the live key nor the staged key of %s has the kid %s.' % (self.describe(), kid)}
+        if _kid(staged) != kid:
+            return self._cannot_promote(state, kid, check_mode)
         if not check_mode:
             move = dict(SecretId=self.secret_id, VersionStage=CURRENT, MoveToVersionId=stages[PENDING])
             if stages.get(CURRENT):
                 move['RemoveFromVersionId'] = stages[CURRENT]  # refused when another writer moved AWSCURRENT since the read
             self._call('making the new key current', 'update_secret_version_stage', **move)
-            self._call('removing the pending label', 'update_secret_version_stage', SecretId=self.secret_id,
-                       VersionStage=PENDING, RemoveFromVersionId=stages[PENDING])
-        return self._result(staged, None, changed=True, removed=[self.describe(PENDING)],
-                            diff={'before': {'kid': live_kid}, 'after': {'kid': kid}})
+            self._drop_staged(state, 'removing the pending label')
+        return self._result(staged, None, changed=True, removed=[self.describe(PENDING)], diff=_diff(live_kid, kid))
 
     def _restored(self, args, check_mode):
         kid = args['kid']
-        stages, exists, live, staged = self._state()
-        if not live or _key_view('', live)['kid'] != kid:
-            return self._result(live, staged)
+        state = self._state()
+        stages, live = state['stages'], state['live']
+        if _kid(live) != kid:
+            return self._result(live, state['staged'])
         previous = self._value(stages.get(PREVIOUS))
         if not previous or not _key_view('', previous)['usable']:
             return {'failed': True, 'msg': '%s has no AWSPREVIOUS version with a usable key to restore.' % self.describe()}
@@ -570,28 +593,6 @@ class SecretsManagerStore:
                        VersionStage=PENDING, MoveToVersionId=stages[CURRENT],
                        **({'RemoveFromVersionId': stages[PENDING]} if stages.get(PENDING) else {}))
         return self._result(previous, live, changed=True)
-
-    def _pruned(self, args, check_mode):
-        dummy, dummy2, live, staged = self._state()
-        return self._result(live, staged, msg='Secrets Manager keeps earlier versions itself.')
-
-    def _cleaned(self, args, check_mode):
-        stages, exists, live, staged = self._state()
-        if not args.get('remove_staged') or staged is None:
-            return self._result(live, staged)
-        if args.get('kid') and _key_view('', staged)['kid'] not in (args['kid'], None):
-            return self._result(live, staged)
-        if not check_mode:
-            self._call('removing the pending label', 'update_secret_version_stage', SecretId=self.secret_id,
-                       VersionStage=PENDING, RemoveFromVersionId=stages[PENDING])
-        return self._result(live, None, changed=True, removed=[self.describe(PENDING)])
-
-    def staged_key(self, kid):
-        dummy, dummy2, live, staged = self._state()
-        for data in (staged, live):
-            if data and _key_view('', data)['kid'] == kid:
-                return data['private_key']
-        return None
 
 
 def key_from_read_back(settings, kid):

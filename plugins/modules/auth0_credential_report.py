@@ -245,19 +245,12 @@ files:
 '''
 
 from ansible_collections.keyops.auth0.plugins.module_utils._module import Auth0Module
+from ansible_collections.keyops.auth0.plugins.module_utils._report import argument_spec
 
 
 def main():
     """The report runs as an action plugin; run as a module it only says so."""
-    module = Auth0Module(argument_spec=dict(
-        client_id=dict(type='str'),
-        rotate_before_days=dict(type='int', default=30),
-        max_age_days=dict(type='int', default=0),
-        formats=dict(type='list', elements='str', default=[]),
-        dest=dict(type='path'),
-        basename=dict(type='str', default='auth0-credentials'),
-        show_table=dict(type='bool', default=True),
-    ), supports_check_mode=True)
+    module = Auth0Module(argument_spec=argument_spec(), supports_check_mode=True)
     module.fail_json(msg='keyops.auth0.auth0_credential_report runs as an action plugin on the controller; it cannot '
                          'run as a module.')
 

@@ -32,24 +32,7 @@ export AWS_ENDPOINT_URL="http://127.0.0.1:$port" AWS_ACCESS_KEY_ID=AKIAKEYOPSTES
 wait_for "$AWS_ENDPOINT_URL/moto-api/" "$out/$name-moto.log" "moto's server"
 auth0_environment
 
-run setup 0 -i "${INVENTORY_PATH:?}" setup.yml
-probe_start rotation
-run rotate 0 -i "$work/inventory.yml" rotate.yml -e credential_rotation_force=true
-check rotated
-run again 0 -i "$work/inventory.yml" rotate.yml
-check unchanged
-run check-mode 0 -i "$work/inventory.yml" rotate.yml --check -e credential_rotation_force=true
-grep -q 'would rotate to the key' "$out/credential_rotation_aws-check-mode.log" || { echo "check mode does not say it would rotate"; exit 1; }
-check unchanged
-probe_stop rotation
-faults "$THROTTLE"
-run stopped 2 -i "$work/inventory.yml" rotate.yml -e credential_rotation_force=true
-grep -q 'throttled the request (rate limit) on every attempt' "$out/credential_rotation_aws-stopped.log" \
-    || { echo "the stopped run does not name the throttling"; exit 1; }
-check stopped
-faults clear
-run resume 0 -i "$work/inventory.yml" rotate.yml
-check resumed
+rotate_and_resume
 # an endpoint nobody answers: the read fails, naming the secret, before any change
 AWS_ENDPOINT_URL="http://127.0.0.1:$(free_port)" run unreachable 2 -i "$work/inventory.yml" rotate.yml -e credential_rotation_force=true
 grep -q 'aws_secretsmanager:apps/billing could not be reached while reading the secret' "$out/credential_rotation_aws-unreachable.log" \

@@ -38,24 +38,7 @@ export VAULT_ADDR="http://127.0.0.1:$port" VAULT_TOKEN="$root_token"
 wait_for "$VAULT_ADDR/v1/sys/health" "$out/$name-bao.log" "OpenBao"
 auth0_environment
 
-run setup 0 -i "${INVENTORY_PATH:?}" setup.yml
-probe_start rotation
-run rotate 0 -i "$work/inventory.yml" rotate.yml -e credential_rotation_force=true
-check rotated
-run again 0 -i "$work/inventory.yml" rotate.yml
-check unchanged
-run check-mode 0 -i "$work/inventory.yml" rotate.yml --check -e credential_rotation_force=true
-grep -q 'would rotate to the key' "$out/credential_rotation_vault-check-mode.log" || { echo "check mode does not say it would rotate"; exit 1; }
-check unchanged
-probe_stop rotation
-faults "$THROTTLE"
-run stopped 2 -i "$work/inventory.yml" rotate.yml -e credential_rotation_force=true
-grep -q 'throttled the request (rate limit) on every attempt' "$out/credential_rotation_vault-stopped.log" \
-    || { echo "the stopped run does not name the throttling"; exit 1; }
-check stopped
-faults clear
-run resume 0 -i "$work/inventory.yml" rotate.yml
-check resumed
+rotate_and_resume
 # stopped at the registration (Auth0 answers 500 to the credential's creation): the key stays staged in the store;
 # the next run registers that key (read from the store) and finishes
 faults '{"method": "POST", "path": "^/api/v2/clients/[^/]+/credentials$", "status": 500, "count": 20}'

@@ -103,3 +103,25 @@ run() {  # run LABEL EXPECTED_RC ansible-playbook args...: at -vvvv with --diff;
     done
 }
 check() { python ../auth0_common/tasks/store_check.py "$store" "$1" "$work" "$config"; }
+
+rotate_and_resume() {  # what both stores go through: setup, a rotation and a no-op with the probe, check mode, a stop
+    # after the registration (Auth0 throttles the proof of the new key) and the run that resumes it from the store
+    run setup 0 -i "${INVENTORY_PATH:?}" setup.yml
+    probe_start rotation
+    run rotate 0 -i "$work/inventory.yml" rotate.yml -e credential_rotation_force=true
+    check rotated
+    run again 0 -i "$work/inventory.yml" rotate.yml
+    check unchanged
+    run check-mode 0 -i "$work/inventory.yml" rotate.yml --check -e credential_rotation_force=true
+    grep -q 'would rotate to the key' "$out/$name-check-mode.log" || { echo "check mode does not say it would rotate"; exit 1; }
+    check unchanged
+    probe_stop rotation
+    faults "$THROTTLE"
+    run stopped 2 -i "$work/inventory.yml" rotate.yml -e credential_rotation_force=true
+    grep -q 'throttled the request (rate limit) on every attempt' "$out/$name-stopped.log" \
+        || { echo "the stopped run does not name the throttling"; exit 1; }
+    check stopped
+    faults clear
+    run resume 0 -i "$work/inventory.yml" rotate.yml
+    check resumed
+}
