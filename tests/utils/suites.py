@@ -8,7 +8,8 @@ Usage: suites.py [--jobs N] [--make-option OPT ...] SUITE [SUITE ...]
 Each suite is ``make SUITE``, started in the order given while fewer than N run (list the longest
 first), its output kept in a log file of this run's own temporary directory. When a suite ends its
 log is printed whole, so interleaved runs stay readable. The exit code is 0 only when every suite
-passed; the last lines are the table of suite times and ``suites: N passed, N failed``.
+passed; the last lines are the table of suite times (wall and CPU seconds, the suite's processes
+together) and ``suites: N passed, N failed``.
 """
 
 import argparse
@@ -40,7 +41,7 @@ def main():
         env.pop(name, None)
     pending = list(args.suites)
     running = {}  # suite -> (process, log handle, start time)
-    results = {}  # suite -> (rc, seconds)
+    results = {}  # suite -> (rc, seconds, CPU seconds)
     started = time.monotonic()
 
     def start(suite):
@@ -51,9 +52,9 @@ def main():
         running[suite] = (proc, handle, time.monotonic())
         print('--- %s started (%s after the start)' % (suite, fmt(time.monotonic() - started)), flush=True)
 
-    def finish(suite, rc):
+    def finish(suite, rc, usage):
         proc, handle, began = running.pop(suite)
-        results[suite] = (rc, time.monotonic() - began)
+        results[suite] = (rc, time.monotonic() - began, usage.ru_utime + usage.ru_stime)
         handle.seek(0)
         print('\n===== %s: %s in %s =====' % (suite, 'passed' if rc == 0 else 'FAILED (rc %s)' % rc, fmt(results[suite][1])))
         sys.stdout.flush()
@@ -68,9 +69,11 @@ def main():
                 start(pending.pop(0))
             time.sleep(0.5)
             for suite, (proc, dummy, dummy2) in list(running.items()):
-                rc = proc.poll()
-                if rc is not None:
-                    finish(suite, rc)
+                # wait4 gives the CPU time of the suite's make and every process it waited for
+                pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
+                if pid:
+                    proc.returncode = os.waitstatus_to_exitcode(status)
+                    finish(suite, proc.returncode, usage)
     except KeyboardInterrupt:
         for suite, (proc, dummy, dummy2) in running.items():
             os.killpg(proc.pid, signal.SIGTERM)
@@ -82,11 +85,11 @@ def main():
     total = time.monotonic() - started
     width = max(len(s) for s in args.suites)
     print('Suite times (%d at once):' % args.jobs)
-    print('  %-*s  %-6s  %s' % (width, 'suite', 'result', 'time'))
+    print('  %-*s  %-6s  %-6s  %s' % (width, 'suite', 'result', 'time', 'CPU s'))
     for suite in args.suites:
-        rc, seconds = results[suite]
-        print('  %-*s  %-6s  %s' % (width, suite, 'passed' if rc == 0 else 'FAILED', fmt(seconds)))
-    print('  %-*s  %-6s  %s' % (width, 'wall', '', fmt(total)))
+        rc, seconds, cpu = results[suite]
+        print('  %-*s  %-6s  %-6s  %d' % (width, suite, 'passed' if rc == 0 else 'FAILED', fmt(seconds), cpu))
+    print('  %-*s  %-6s  %-6s  %d' % (width, 'wall', '', fmt(total), sum(r[2] for r in results.values())))
     failed = [s for s in args.suites if results[s][0]]
     print('suites: %d passed, %d failed' % (len(args.suites) - len(failed), len(failed)))
     return 1 if failed else 0
