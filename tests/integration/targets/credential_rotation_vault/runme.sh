@@ -39,22 +39,7 @@ wait_for "$VAULT_ADDR/v1/sys/health" "$out/$name-bao.log" "OpenBao"
 auth0_environment
 
 rotate_and_resume
-# stopped at the registration (Auth0 answers 500 to the credential's creation): the key stays staged in the store;
-# the next run registers that key (read from the store) and finishes
-faults '{"method": "POST", "path": "^/api/v2/clients/[^/]+/credentials$", "status": 500, "count": 20}'
-run stopped-register 2 -i "$work/inventory.yml" rotate.yml -e credential_rotation_force=true
-check staged-only
-faults clear
-run resume-register 0 -i "$work/inventory.yml" rotate.yml
-check resumed
-# stopped at the retirement (the PATCH that disables the old credential is refused): the store already holds the
-# new key as current; the next run retires the old credential without writing the store again
-faults '{"method": "PATCH", "path": "^/api/v2/clients/[^/]+$", "status": 500, "count": 20, "after": 2}'
-run stopped-retire 2 -i "$work/inventory.yml" rotate.yml -e credential_rotation_force=true
-check promoted-not-retired
-faults clear
-run finish-retire 0 -i "$work/inventory.yml" rotate.yml
-check after-window
+stops_at_registration_and_retirement
 # a mount that does not exist: refused before Auth0 learns of a new key, naming the mount
 run no-mount 2 -i "$work/inventory.yml" rotate.yml -e credential_rotation_force=true -e credential_rotation_vault_mount=nosuch
 grep -q 'the token may use no mount nosuch at apps/billing' "$out/credential_rotation_vault-no-mount.log" \
@@ -106,23 +91,7 @@ run forced-in-window 0 -i "$work/inventory.yml" rotate.yml -e credential_rotatio
 grep -q 'finished the earlier rotation' "$out/credential_rotation_vault-forced-in-window.log" \
     || { echo "the forced run inside the window did not finish the rotation"; exit 1; }
 check after-window
-# consumer checks: the window ends early once every consumer says it uses the new key
-mkdir "$work/consumer"
-current_kid() { python -c 'import json, sys; print(json.load(open(sys.argv[1]))["current_kid"])' "$work/last.json"; }
-current_kid > "$work/consumer/kid"
-consumer_port=$(free_port)
-python -m http.server --bind 127.0.0.1 --directory "$work/consumer" "$consumer_port" > "$out/$name-consumer.log" 2>&1 &
-pids+=($!)
-checks='{"credential_rotation_overlap": "1h", "credential_rotation_consumer_checks": ["http://127.0.0.1:'"$consumer_port"'/kid"]}'
-run consumers-old 0 -i "$work/inventory.yml" rotate.yml -e credential_rotation_force=true -e "$checks"
-grep -q "consumer checks: http://127.0.0.1:$consumer_port/kid uses the key $(python -c 'import json, sys; print(json.load(open(sys.argv[1]))["current_kid"])' "$work/last.json")" \
-    "$out/credential_rotation_vault-consumers-old.log" || { echo "the run does not say which consumer uses the old key"; exit 1; }
-check waiting
-current_kid > "$work/consumer/kid"
-run consumers-new 0 -i "$work/inventory.yml" rotate.yml -e "$checks"
-grep -q 'every consumer check reports the new key .*, so the overlap window ends early' "$out/credential_rotation_vault-consumers-new.log" \
-    || { echo "the run does not say the consumers ended the window"; exit 1; }
-check after-window
+consumer_checks
 # a rotation resumed after its window (counted from the credential's creation) has passed still gives consumers the
 # whole window from the moment it makes the key current, and records its end on the client for later runs
 faults "$THROTTLE"

@@ -28,10 +28,15 @@ faults() { if [ "$1" = clear ]; then admin faults DELETE; else admin faults POST
 THROTTLE='{"method": "POST", "path": "^/oauth/token$", "status": 403, "after": 1, "count": 50, "body": {"error": "Rate limit reached", "error_description": "Access Denied"}}'
 clock() { admin config POST "{\"clock_offset\": $1}"; }  # move Auth0's clock (the Date of the emulator's answers)
 
-wait_for() {  # wait_for URL LOG WHAT: until URL answers (10 s at most)
+wait_for() {  # wait_for URL LOG WHAT: until URL answers, whatever its HTTP status (10 s at most)
     local _
     for _ in $(seq 100); do
-        if python -c 'import sys, urllib.request; urllib.request.urlopen(sys.argv[1])' "$1" 2>/dev/null; then
+        if python -c '
+import sys, urllib.error, urllib.request
+try:
+    urllib.request.urlopen(sys.argv[1])
+except urllib.error.HTTPError:
+    pass' "$1" 2>/dev/null; then
             return 0
         fi
         sleep 0.1
@@ -124,4 +129,42 @@ rotate_and_resume() {  # what both stores go through: setup, a rotation and a no
     faults clear
     run resume 0 -i "$work/inventory.yml" rotate.yml
     check resumed
+}
+
+stops_at_registration_and_retirement() {  # a stop at either end of the Auth0 steps, and the run that finishes it
+    # stopped at the registration (Auth0 answers 500 to the credential's creation): the key stays staged in the store;
+    # the next run registers that key (read from the store) and finishes
+    faults '{"method": "POST", "path": "^/api/v2/clients/[^/]+/credentials$", "status": 500, "count": 20}'
+    run stopped-register 2 -i "$work/inventory.yml" rotate.yml -e credential_rotation_force=true
+    check staged-only
+    faults clear
+    run resume-register 0 -i "$work/inventory.yml" rotate.yml
+    check resumed
+    # stopped at the retirement (the PATCH that disables the old credential is refused): the store already holds the
+    # new key as current; the next run retires the old credential without writing the store again
+    faults '{"method": "PATCH", "path": "^/api/v2/clients/[^/]+$", "status": 500, "count": 20, "after": 2}'
+    run stopped-retire 2 -i "$work/inventory.yml" rotate.yml -e credential_rotation_force=true
+    check promoted-not-retired
+    faults clear
+    run finish-retire 0 -i "$work/inventory.yml" rotate.yml
+    check after-window
+}
+
+consumer_checks() {  # the overlap window ends early once every consumer (a URL that answers its kid) uses the new key
+    mkdir "$work/consumer"
+    current_kid() { python -c 'import json, sys; print(json.load(open(sys.argv[1]))["current_kid"])' "$work/last.json"; }
+    current_kid > "$work/consumer/kid"
+    consumer_port=$(free_port)
+    python -m http.server --bind 127.0.0.1 --directory "$work/consumer" "$consumer_port" > "$out/$name-consumer.log" 2>&1 &
+    pids+=($!)
+    checks='{"credential_rotation_overlap": "1h", "credential_rotation_consumer_checks": ["http://127.0.0.1:'"$consumer_port"'/kid"]}'
+    run consumers-old 0 -i "$work/inventory.yml" rotate.yml -e credential_rotation_force=true -e "$checks"
+    grep -q "consumer checks: http://127.0.0.1:$consumer_port/kid uses the key $(current_kid)" \
+        "$out/$name-consumers-old.log" || { echo "the run does not say which consumer uses the old key"; exit 1; }
+    check waiting
+    current_kid > "$work/consumer/kid"
+    run consumers-new 0 -i "$work/inventory.yml" rotate.yml -e "$checks"
+    grep -q 'every consumer check reports the new key .*, so the overlap window ends early' "$out/$name-consumers-new.log" \
+        || { echo "the run does not say the consumers ended the window"; exit 1; }
+    check after-window
 }
