@@ -19,10 +19,12 @@ copy-tree = $(BIN)/python tests/utils/collection_tree.py $(BUILD)/$@ >/dev/null
 CORE_FLOOR := 2.15.13
 FLOOR_VENV := $(CURDIR)/.venv-core-floor
 SCENARIOS := $(patsubst extensions/molecule/%/molecule.yml,%,$(wildcard extensions/molecule/*/molecule.yml))
-# make test runs these side by side, JOBS at once, the longest first (times three at a time from a fresh clone:
-# integration about 7:30, local_fleet 5:40, integration-stores about 4, safety 4:30, sanity 5:30, ssh_fleet 2:30,
-# the others under a minute and a half).
-SUITES := integration molecule-local_fleet integration-stores molecule-safety sanity \
+# make test runs these side by side, JOBS at once, the longest first. On two cores the CPU they need together
+# (about 1100 s, the CPU column of make test's table) bounds the wall time; the order only decides the tail.
+# sanity starts among the first: its venvs and pylint are one long chain (2:40 alone) that ended the run when
+# it started fifth. From a fresh clone, three at a time: integration about 6, sanity 5, local_fleet 4:30,
+# integration-stores 5, safety 3:40, ssh_fleet 2:30, the others under a minute and a half.
+SUITES := integration sanity molecule-local_fleet integration-stores molecule-safety \
           $(filter-out molecule-local_fleet molecule-safety,$(addprefix molecule-,$(SCENARIOS))) \
           build-test core-floor lint units emulator-test
 JOBS ?= 3
@@ -61,11 +63,15 @@ system-deps:
 	if [ -n "$$missing" ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; fi
 
 # ansible-test fetches a get-pip bootstrap script from a host this machine cannot reach:
-# seed its cache with an offline stand-in for the pip version it pins (see tests/utils/get_pip_standin.py).
+# seed its cache with an offline stand-in for the pip version it pins and that pip's wheel (see
+# tests/utils/get_pip_standin.py).
 ansible-test-bootstrap: venv
 	@version=$$($(BIN)/python -c "import re, ansible_test._internal.python_requirements as m, inspect; print(re.search(r\"pip='([^']+)'\", inspect.getsource(m.get_venv_packages)).group(1))"); \
 	cache=$$HOME/.ansible/test/cache/get_pip_$${version//./_}.py; \
-	mkdir -p $$(dirname $$cache); cp tests/utils/get_pip_standin.py $$cache; echo "ansible-test pip $$version bootstrap: $$cache"
+	mkdir -p $$(dirname $$cache); cp tests/utils/get_pip_standin.py $$cache; \
+	test -e $$(dirname $$cache)/pip-$$version-py3-none-any.whl || \
+	  $(BIN)/python -m pip download --quiet --disable-pip-version-check --no-deps -d $$(dirname $$cache) pip==$$version; \
+	echo "ansible-test pip $$version bootstrap: $$cache"
 	@# the SSH key ansible-test makes on its first integration run: made here, once, so that the two integration
 	@# suites that start together do not both make it (the second ssh-keygen would ask to overwrite and fail)
 	@key=$$HOME/.ansible/test/id_rsa; test -e $$key || ssh-keygen -m PEM -q -t rsa -N '' -f $$key
@@ -74,9 +80,12 @@ ansible-test-bootstrap: venv
 quick: units emulator-test
 
 # Every suite, side by side; the exit code is non-zero when one failed. The preparations run first,
-# once, so that suites running at the same time never install into a shared place (core-floor builds its own
-# venv, which no other suite uses, while the others run).
-test: venv system-deps ansible-test-bootstrap
+# once, so that suites running at the same time never install into a shared place (core-floor's venv, which no
+# other suite uses, is built beside .venv).
+test:
+	@# the two venvs and the system packages at once: each install waits on downloads as much as on a core
+	$(MAKE) --no-print-directory -j3 venv $(FLOOR_VENV)/.installed system-deps
+	$(MAKE) --no-print-directory ansible-test-bootstrap
 	$(BIN)/python tests/utils/suites.py --jobs $(JOBS) --make-option=-o --make-option=system-deps \
 	  --make-option=-o --make-option=ansible-test-bootstrap $(SUITES)
 
