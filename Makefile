@@ -19,15 +19,16 @@ copy-tree = $(BIN)/python tests/utils/collection_tree.py $(BUILD)/$@ >/dev/null
 CORE_FLOOR := 2.15.13
 FLOOR_VENV := $(CURDIR)/.venv-core-floor
 SCENARIOS := $(patsubst extensions/molecule/%/molecule.yml,%,$(wildcard extensions/molecule/*/molecule.yml))
-# make test runs these side by side, JOBS at once, the longest first. On two cores the CPU they need together
-# (about 1100 s, the CPU column of make test's table) bounds the wall time; the order only decides the tail.
-# sanity starts among the first: its venvs and pylint are one long chain (2:40 alone) that ended the run when
-# it started fifth. From a fresh clone, three at a time: integration about 6, sanity 5, local_fleet 4:30,
-# integration-stores 5, safety 3:40, ssh_fleet 2:30, the others under a minute and a half.
-SUITES := integration sanity molecule-local_fleet integration-stores molecule-safety \
+# make test runs these side by side, JOBS at once, in this order. On two cores the CPU they need together (about
+# 1080 s, the CPU column of make test's table) bounds the wall time: four at a time, so that the cores stay busy
+# while a suite waits (the store targets' retries and overlap windows, the safety races); the suites with the
+# longest chains first (from a fresh clone, three at a time: integration-stores 6, integration 6, sanity 4:30,
+# local_fleet 4:50, safety 3:30, ssh_fleet 2:30, the others about a minute). Three at a time left the cores idle
+# for 190 of the 1260 core-seconds of a 10:32 run, and the store suite, started fourth, ended it.
+SUITES := integration-stores integration sanity molecule-local_fleet molecule-safety \
           $(filter-out molecule-local_fleet molecule-safety,$(addprefix molecule-,$(SCENARIOS))) \
           build-test core-floor lint units emulator-test
-JOBS ?= 3
+JOBS ?= 4
 
 .PHONY: help venv system-deps ansible-test-bootstrap quick test sanity units emulator-test integration integration-stores molecule \
         lint build-test core-floor demo bench changelog clean
@@ -35,7 +36,7 @@ JOBS ?= 3
 help:
 	@echo "make demo     - rotate a fleet's key against the Auth0 emulator and report"
 	@echo "make quick    - unit tests (branch coverage >= 90 %) and emulator tests, under a minute"
-	@echo "make test     - every suite, $(JOBS) at once, then a table of their times:"
+	@echo "make test     - every suite, $(JOBS) at once, then a table of their times and CPU seconds:"
 	@echo "                $(SUITES)"
 	@echo "make integration [TARGET=auth0_client_token]   make molecule [SCENARIO=local_fleet]"
 	@echo "make venv     - only bootstrap .venv (with the auth0-emulator console script)"
