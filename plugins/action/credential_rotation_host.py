@@ -298,10 +298,13 @@ class ActionModule(ActionBase):
                           % (paths['metadata_path'], host, result['metadata_symlink']))
         key = result.get('key') or {}
         if key.get('exists') and not key.get('usable', bool(key.get('kid'))) and not self._setting('replace_unusable_key'):
+            replacing = ('replace the file (it is kept as a backup)' if self._setting('destination') == 'file' else
+                         'write the new key as a new version of the secret (the store keeps the one it holds as an '
+                         'earlier version)')
             errors.append('%s on %s holds %s, not a private key the rotation can replace: Auth0 accepts unencrypted RSA '
                           'keys (2048 to 4096 bits) for RS256, RS384 and PS256. Correct credential_rotation_key_path, or '
-                          'set credential_rotation_replace_unusable_key: true to replace the file (it is kept as a backup).'
-                          % (key.get('path'), host, key.get('found') or 'something else (%s)' % key.get('error')))
+                          'set credential_rotation_replace_unusable_key: true to %s.'
+                          % (key.get('path'), host, key.get('found') or 'something else (%s)' % key.get('error'), replacing))
         return errors
 
     # -- stage ----------------------------------------------------------------------------------------

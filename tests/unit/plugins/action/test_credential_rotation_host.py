@@ -1005,3 +1005,17 @@ def test_a_secret_of_another_client_is_refused(store):
     result = Host(destination='vault', key_path='apps/billing').run('read')
     assert result['failed'] and 'holds the key of client someone-else, not of client %s: two clients must not share' % CLIENT \
         in result['msg']
+
+
+def test_an_unusable_key_in_a_store_is_not_called_a_file(store):
+    """A secret holding something else than a key: the message says what replacing does in a store (a new version, the
+    current one kept as an earlier version), not that a file is kept as a backup."""
+    unusable = {'path': 'vault:secret/apps/billing', 'exists': True, 'kid': None, 'usable': False, 'found': 'an EC private key'}
+    store['store'] = FakeStore([dict(key_files(), key=unusable, changed=False)])
+    result = Host(destination='vault', key_path='apps/billing').run('read')
+    assert result['failed'] and result['invalid']
+    assert result['msg'] == (
+        'vault:secret/apps/billing on web1 holds an EC private key, not a private key the rotation can replace: Auth0 '
+        'accepts unencrypted RSA keys (2048 to 4096 bits) for RS256, RS384 and PS256. Correct credential_rotation_key_path, '
+        'or set credential_rotation_replace_unusable_key: true to write the new key as a new version of the secret (the '
+        'store keeps the one it holds as an earlier version).')
