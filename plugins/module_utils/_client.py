@@ -539,6 +539,13 @@ class Auth0Client:
                                               'https://TENANT.REGION.auth0.com/api/v2/, as the dashboard shows under '
                                               'Applications > APIs > Auth0 Management API.)' % (self.management_audience, self.domain))
                             error.args = (str(error),)
+                        elif (error.status == 403 and NO_SERVICE.match(error.message or '')
+                              and self.management_audience.endswith('/api/v2')):
+                            # Auth0 compares the audience with the identifier character for character
+                            error.message += (' (the Management API identifier ends with a slash: set auth0_audience (or '
+                                              'AUTH0_AUDIENCE) to %s/ as the dashboard shows it under Applications > '
+                                              'APIs > Auth0 Management API.)' % self.management_audience)
+                            error.args = (str(error),)
                         raise
                     self._token = body['access_token']
         return self._token

@@ -594,3 +594,16 @@ def test_server_now_is_auth0s_date_plus_the_time_since():
     now = client.server_now()
     assert now.tzinfo is not None and 0 <= (now - datetime.datetime(2026, 6, 1, 10, tzinfo=datetime.timezone.utc)).total_seconds() < 5
     api.done()
+
+
+def test_an_audience_without_its_trailing_slash_gets_a_hint():
+    """Auth0 compares the audience with the API identifier character for character: https://TENANT/api/v2 (no slash)
+    is no API. The error names the identifier with the slash; an audience that ends with one gets no such hint."""
+    given = CANONICAL.rstrip('/')
+    api = Api().expect('POST', '/oauth/token', 403, {'error': 'access_denied', 'error_description': 'Service not found: ' + given})
+    with pytest.raises(Auth0Error) as info:
+        make(api, domain=CUSTOM, audience=given).list_credentials(CLIENT)
+    assert str(info.value).endswith(
+        'Service not found: %s (the Management API identifier ends with a slash: set auth0_audience (or AUTH0_AUDIENCE) '
+        'to %s/ as the dashboard shows it under Applications > APIs > Auth0 Management API.)' % (given, given)), str(info.value)
+    api.done()
