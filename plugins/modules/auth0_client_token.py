@@ -274,6 +274,12 @@ def identity(module):
     if p['kid']:
         module.fail_json(msg='kid is for the key of client_id; without client_id the management client signs with '
                              'auth0_client_assertion_private_key and sends no kid. Leave kid out, or give client_id.')
+    if not p['auth0_client_id'] and p['auth0_token']:
+        module.fail_json(msg='client_id is not given, so the token is for the management client of the connection '
+                             'options; they give auth0_token (AUTH0_API_TOKEN), a Management API token, which names no '
+                             'client and cannot be exchanged for one: set auth0_client_id (AUTH0_CLIENT_ID) with '
+                             'auth0_client_secret (AUTH0_CLIENT_SECRET) or auth0_client_assertion_private_key '
+                             '(AUTH0_CLIENT_ASSERTION_PRIVATE_KEY), or give client_id with its credentials.')
     if not p['auth0_client_id'] or not (p['auth0_client_secret'] or p['auth0_client_assertion_private_key']):
         module.fail_json(msg='client_id is not given, so the token is for the management client of the connection '
                              'options, and they name none: set auth0_client_id (AUTH0_CLIENT_ID) with '

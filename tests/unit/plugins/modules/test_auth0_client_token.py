@@ -77,8 +77,11 @@ def test_without_client_id_a_management_private_key_signs(api, run_module, keys)
     ({'client_secret': 'x'}, 'client_secret needs client_id, the application it belongs to.'),
     ({'client_id': CLIENT}, 'client_id %s is given without its credentials' % CLIENT),
     ({'kid': 'custom_kid_1'}, 'kid is for the key of client_id; without client_id the management client'),
+    ({'auth0_client_id': None, 'auth0_client_secret': None, 'auth0_token': 'eyJ.mgmt.token'},
+     'client_id is not given, so the token is for the management client of the connection options; they give '
+     'auth0_token (AUTH0_API_TOKEN), a Management API token, which names no client and cannot be exchanged'),
 ], ids=['no-management-client', 'no-management-secret', 'secret-without-client', 'client-without-credentials',
-        'kid-without-client'])
+        'kid-without-client', 'only-a-management-token'])
 def test_who_the_token_is_for_is_checked_before_any_request(api, run_module, args, message):
     result = run_module(module, args)
     assert result['failed'] and message in result['msg'] and api.requests == []
