@@ -20,15 +20,16 @@ CORE_FLOOR := 2.15.13
 FLOOR_VENV := $(CURDIR)/.venv-core-floor
 SCENARIOS := $(patsubst extensions/molecule/%/molecule.yml,%,$(wildcard extensions/molecule/*/molecule.yml))
 # make test runs these side by side, JOBS at once, in this order. On two cores the CPU they need together (about
-# 1080 s, the CPU column of make test's table) bounds the wall time: four at a time, so that the cores stay busy
-# while a suite waits (the store targets' retries and overlap windows, the safety races); the suites with the
-# longest chains first (from a fresh clone, three at a time: integration-stores 6, integration 6, sanity 4:30,
-# local_fleet 4:50, safety 3:30, ssh_fleet 2:30, the others about a minute). Three at a time left the cores idle
-# for 190 of the 1260 core-seconds of a 10:32 run, and the store suite, started fourth, ended it.
+# 1080 s, the CPU column of make test's table) bounds the wall time, so only less work brings it down. The suites
+# with the longest chains start first (from a fresh clone, three at a time: integration-stores 6 min, of which a
+# good part waits on retries and overlap windows, integration 6, sanity 4:30, local_fleet 4:50, safety 3:30,
+# ssh_fleet 2:30, the others about a minute); started fourth, the store suite ended the run. Four at a time was
+# tried once, on a machine that also ran another test run: the suites' CPU grew by half (1625 s) and the run took
+# 19 minutes; not conclusive, but no sign of a gain, so three it stays.
 SUITES := integration-stores integration sanity molecule-local_fleet molecule-safety \
           $(filter-out molecule-local_fleet molecule-safety,$(addprefix molecule-,$(SCENARIOS))) \
           build-test core-floor lint units emulator-test
-JOBS ?= 4
+JOBS ?= 3
 
 .PHONY: help venv system-deps ansible-test-bootstrap quick test sanity units emulator-test integration integration-stores molecule \
         lint build-test core-floor demo bench changelog clean
