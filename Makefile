@@ -52,9 +52,14 @@ $(VENV)/.installed: requirements-dev.txt constraints-dev.txt tests/emulator/pypr
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints-dev.txt -e tests/emulator
 	touch $@
 
-$(FLOOR_VENV)/.installed: tests/requirements-core-floor.txt tests/emulator/pyproject.toml
+# in two steps: make test builds the requirements beside .venv, and installs the emulator (editable, which writes
+# its egg-info into tests/emulator) only after .venv's own editable install of it
+$(FLOOR_VENV)/.requirements: tests/requirements-core-floor.txt
 	test -x $(FLOOR_VENV)/bin/python || $(PYTHON) -m venv $(FLOOR_VENV)
 	$(FLOOR_VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r tests/requirements-core-floor.txt
+	touch $@
+
+$(FLOOR_VENV)/.installed: $(FLOOR_VENV)/.requirements tests/emulator/pyproject.toml $(VENV)/.installed
 	$(FLOOR_VENV)/bin/python -m pip install --quiet --disable-pip-version-check --no-deps -e tests/emulator
 	touch $@
 
@@ -71,8 +76,10 @@ ansible-test-bootstrap: venv
 	@version=$$($(BIN)/python -c "import re, ansible_test._internal.python_requirements as m, inspect; print(re.search(r\"pip='([^']+)'\", inspect.getsource(m.get_venv_packages)).group(1))"); \
 	cache=$$HOME/.ansible/test/cache/get_pip_$${version//./_}.py; \
 	mkdir -p $$(dirname $$cache); cp tests/utils/get_pip_standin.py $$cache; \
-	test -e $$(dirname $$cache)/pip-$$version-py3-none-any.whl || \
-	  $(BIN)/python -m pip download --quiet --disable-pip-version-check --no-deps -d $$(dirname $$cache) pip==$$version; \
+	wheel=$$(dirname $$cache)/pip-$$version-py3-none-any.whl; \
+	$(BIN)/python -m zipfile -t $$wheel >/dev/null 2>&1 || { rm -f $$wheel; \
+	  $(BIN)/python -m pip download --quiet --disable-pip-version-check --no-deps -d $$(dirname $$cache) pip==$$version \
+	  || echo "no pip $$version wheel: the stand-in will install pip with ensurepip and an upgrade"; }; \
 	echo "ansible-test pip $$version bootstrap: $$cache"
 	@# the SSH key ansible-test makes on its first integration run: made here, once, so that the two integration
 	@# suites that start together do not both make it (the second ssh-keygen would ask to overwrite and fail)
@@ -86,7 +93,8 @@ quick: units emulator-test
 # other suite uses, is built beside .venv).
 test:
 	@# the two venvs and the system packages at once: each install waits on downloads as much as on a core
-	$(MAKE) --no-print-directory -j3 venv $(FLOOR_VENV)/.installed system-deps
+	$(MAKE) --no-print-directory -j3 venv $(FLOOR_VENV)/.requirements system-deps
+	$(MAKE) --no-print-directory $(FLOOR_VENV)/.installed
 	$(MAKE) --no-print-directory ansible-test-bootstrap
 	$(BIN)/python tests/utils/suites.py --jobs $(JOBS) --make-option=-o --make-option=system-deps \
 	  --make-option=-o --make-option=ansible-test-bootstrap $(SUITES)

@@ -8,9 +8,9 @@ reach, so ``make`` seeds the cache with this file instead, and the wheel of the 
 ansible-test asks for beside it.  Like get-pip.py, it runs pip from that wheel to install the wheel
 itself: one pip run, without the index and without compiling pip's files (Python compiles what it
 imports), about 3 s of CPU where ensurepip and an upgrade took 10 for each of sanity's ten venvs.
-Without the wheel (a cache seeded by hand), it installs the pip bundled with the interpreter
-(ensurepip) and upgrades it to the version asked for through the package index pip is configured
-to use.  Arguments are those ansible-test passes to get-pip.
+Without the wheel (a cache seeded by hand, a download that failed), or when it does not install,
+it installs the pip bundled with the interpreter (ensurepip) and upgrades it to the version asked
+for through the package index pip is configured to use.  Arguments are those ansible-test passes to get-pip.
 """
 
 import glob
@@ -28,9 +28,11 @@ def main():
     version = wanted[0].split('==', 1)[1] if wanted else None
     wheels = glob.glob(os.path.join(here, 'pip-%s-py3-none-any.whl' % version)) if version else []
     if wheels:
-        subprocess.run([sys.executable, os.path.join(wheels[0], 'pip'), 'install', '--quiet', '--disable-pip-version-check',
-                        '--no-index', '--no-deps', '--no-compile'] + options + [wheels[0]], check=True)
-        return
+        done = subprocess.run([sys.executable, os.path.join(wheels[0], 'pip'), 'install', '--quiet', '--disable-pip-version-check',
+                               '--no-index', '--no-deps', '--no-compile'] + options + [wheels[0]], check=False)
+        if done.returncode == 0:
+            return
+        print('get-pip stand-in: the wheel %s did not install; falling back to ensurepip' % wheels[0], file=sys.stderr)
     subprocess.run([sys.executable, '-m', 'ensurepip', '--default-pip'], check=True, stdout=subprocess.DEVNULL)
     if wanted:
         subprocess.run([sys.executable, '-m', 'pip', 'install', '--quiet', '--disable-pip-version-check'] + options + wanted, check=True)

@@ -47,10 +47,13 @@ check denied
 throttle_port=$(free_port)
 python ../auth0_common/tasks/aws_throttling.py "$throttle_port" > "$out/$name-throttling.log" 2>&1 &
 pids+=($!)
-wait_for "http://127.0.0.1:$throttle_port/" "$out/$name-throttling.log" "the throttling endpoint"
+wait_for "http://127.0.0.1:$throttle_port/" "$out/$name-throttling.log" "the throttling endpoint" any
 AWS_ENDPOINT_URL="http://127.0.0.1:$throttle_port" run throttled-store 2 -i "$work/inventory.yml" rotate.yml -e credential_rotation_force=true
 grep -q 'aws_secretsmanager:apps/billing throttled reading the secret (Rate exceeded); run again later' "$out/$name-throttled-store.log" \
     || { echo "the run does not say the store throttled it"; exit 1; }
+# the refusal came after botocore's own retries, not on the first answer
+[ "$(grep -c '"POST / ' "$out/$name-throttling.log")" -ge 2 ] \
+    || { echo "the throttled call was not retried before the run gave up"; cat "$out/$name-throttling.log"; exit 1; }
 check denied
 # credentials Secrets Manager does not know (moto's server that checks them, started here too): refused, naming it
 auth_port=$(free_port)

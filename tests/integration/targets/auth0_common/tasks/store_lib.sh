@@ -28,7 +28,7 @@ faults() { if [ "$1" = clear ]; then admin faults DELETE; else admin faults POST
 THROTTLE='{"method": "POST", "path": "^/oauth/token$", "status": 403, "after": 1, "count": 50, "body": {"error": "Rate limit reached", "error_description": "Access Denied"}}'
 clock() { admin config POST "{\"clock_offset\": $1}"; }  # move Auth0's clock (the Date of the emulator's answers)
 
-wait_for() {  # wait_for URL LOG WHAT: until URL answers, whatever its HTTP status (10 s at most)
+wait_for() {  # wait_for URL LOG WHAT [any]: until URL answers 2xx, or any HTTP status with "any" (10 s at most)
     local _
     for _ in $(seq 100); do
         if python -c '
@@ -36,7 +36,8 @@ import sys, urllib.error, urllib.request
 try:
     urllib.request.urlopen(sys.argv[1])
 except urllib.error.HTTPError:
-    pass' "$1" 2>/dev/null; then
+    if sys.argv[2] != "any":
+        raise' "$1" "${4:-}" 2>/dev/null; then
             return 0
         fi
         sleep 0.1
