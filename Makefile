@@ -19,14 +19,13 @@ copy-tree = $(BIN)/python tests/utils/collection_tree.py $(BUILD)/$@ >/dev/null
 CORE_FLOOR := 2.15.13
 FLOOR_VENV := $(CURDIR)/.venv-core-floor
 SCENARIOS := $(patsubst extensions/molecule/%/molecule.yml,%,$(wildcard extensions/molecule/*/molecule.yml))
-# make test runs these side by side, JOBS at once, in this order. On two cores the CPU they need together (about
-# 1080 s, the CPU column of make test's table) bounds the wall time, so only less work brings it down. The suites
-# with the longest chains start first (from a fresh clone, three at a time: integration-stores 6 min, of which a
-# good part waits on retries and overlap windows, integration 6, sanity 4:30, local_fleet 4:50, safety 3:30,
-# ssh_fleet 2:30, the others about a minute); started fourth, the store suite ended the run. Four at a time was
-# tried once, on a machine that also ran another test run: the suites' CPU grew by half (1625 s) and the run took
-# 19 minutes; not conclusive, but no sign of a gain, so three it stays.
-SUITES := integration-stores integration sanity molecule-local_fleet molecule-safety \
+# make test runs these side by side, JOBS at once, in this order. On two cores the CPU they need together (1080 to
+# 1280 s from one run to the next here, the CPU column of make test's table) bounds the wall time, so only less
+# work brings it down; the order decides the tail. Measured from fresh clones, three at a time: this order
+# (integration, sanity, local_fleet, then integration-stores) took 10:32 of suites for 1077 CPU-s; the store suite
+# first (its retries and windows make it a long chain) took 12:26 for 1280 CPU-s, with the fleets started late
+# and ending the run; four at a time took 19 minutes on a machine that ran another test run too.
+SUITES := integration sanity molecule-local_fleet integration-stores molecule-safety \
           $(filter-out molecule-local_fleet molecule-safety,$(addprefix molecule-,$(SCENARIOS))) \
           build-test core-floor lint units emulator-test
 JOBS ?= 3
