@@ -134,8 +134,9 @@ rotate_and_resume() {  # what both stores go through: setup, a rotation and a no
 
 stops_at_registration_and_retirement() {  # a stop at either end of the Auth0 steps, and the run that finishes it
     # stopped at the registration (Auth0 answers 500 to the credential's creation): the key stays staged in the store;
-    # the next run registers that key (read from the store) and finishes
-    faults '{"method": "POST", "path": "^/api/v2/clients/[^/]+/credentials$", "status": 500, "count": 20}'
+    # the next run registers that key (read from the store) and finishes. Both faults here say Retry-After: 0, so the
+    # client's retries (the same 500 each time) do not wait their back-off (unit-tested), about 30 s per stop.
+    faults '{"method": "POST", "path": "^/api/v2/clients/[^/]+/credentials$", "status": 500, "count": 20, "headers": {"Retry-After": "0"}}'
     run stopped-register 2 -i "$work/inventory.yml" rotate.yml -e credential_rotation_force=true
     check staged-only
     faults clear
@@ -143,7 +144,7 @@ stops_at_registration_and_retirement() {  # a stop at either end of the Auth0 st
     check resumed
     # stopped at the retirement (the PATCH that disables the old credential is refused): the store already holds the
     # new key as current; the next run retires the old credential without writing the store again
-    faults '{"method": "PATCH", "path": "^/api/v2/clients/[^/]+$", "status": 500, "count": 20, "after": 2}'
+    faults '{"method": "PATCH", "path": "^/api/v2/clients/[^/]+$", "status": 500, "count": 20, "after": 2, "headers": {"Retry-After": "0"}}'
     run stopped-retire 2 -i "$work/inventory.yml" rotate.yml -e credential_rotation_force=true
     check promoted-not-retired
     faults clear
