@@ -19,7 +19,7 @@ copy-tree = $(BIN)/python tests/utils/collection_tree.py $(BUILD)/$@ >/dev/null
 CORE_FLOOR := 2.15.13
 FLOOR_VENV := $(CURDIR)/.venv-core-floor
 SCENARIOS := $(patsubst extensions/molecule/%/molecule.yml,%,$(wildcard extensions/molecule/*/molecule.yml))
-# make test runs these side by side, JOBS at once, in this order. On two cores the CPU they need together (1080 to
+# make test runs these side by side, JOBS at once, in this order. On two cores the CPU they need together (940 to
 # 1280 s from one run to the next here, the CPU column of make test's table) bounds the wall time, so only less
 # work brings it down; the order decides the tail. Measured from fresh clones, three at a time: this order
 # (integration, sanity, local_fleet, then integration-stores) took 10:32 of suites for 1077 CPU-s; the store suite
